@@ -1,0 +1,49 @@
+/**
+ * The `orgadmin` command line. This folder is the only place that reads argv, writes to the terminal or decides an
+ * exit code; commands return their exit code instead of calling `process.exit`. stdout carries machine-readable
+ * output only (e.g. auth0-local's JSON line); everything for humans goes to stderr.
+ */
+import { auth0LocalCommand } from './commands/auth0-local.js';
+import { startCommand } from './commands/start.js';
+import type { Command } from './command.js';
+
+const COMMANDS: Command[] = [startCommand, auth0LocalCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  const lines = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
+  return [
+    'Usage: orgadmin <command> [options]',
+    '',
+    'Provision customer organizations into your application database and Auth0 as one durable run.',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `orgadmin <command> --help` for a command’s options. Configuration is read from the environment;',
+    'see the README’s configuration table.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write('orgadmin 0.1.0\n');
+    return 0;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (!command) {
+    process.stderr.write(`orgadmin: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    process.stderr.write(`orgadmin ${name}: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,35 @@
+/** Starting auth0-local inside a test file, with the CA the global setup made trusted, and an SDK client for it. */
+import { ManagementClient } from 'auth0';
+import { inject } from 'vitest';
+
+import { startAuth0Local, type StartAuth0LocalOptions } from '../../auth0-local/index.js';
+
+export type TestAuth0Local = Awaited<ReturnType<typeof startAuth0Local>>;
+
+export function startTestAuth0Local(options: StartAuth0LocalOptions = {}): Promise<TestAuth0Local> {
+  return startAuth0Local({ tlsDir: inject('auth0LocalTlsDir'), log: () => undefined, ...options });
+}
+
+/** The official SDK, configured exactly as a user would configure it for a real tenant. */
+export function managementClient(
+  local: { domain: string; clientId: string; clientSecret: string },
+  options: { maxRetries?: number } = {},
+): ManagementClient {
+  return new ManagementClient({
+    domain: local.domain,
+    clientId: local.clientId,
+    clientSecret: local.clientSecret,
+    ...options,
+  });
+}
+
+/** Reads a rejected SDK call's HTTP status and parsed body. */
+export async function failure(promise: Promise<unknown>): Promise<{ statusCode: number; body: unknown }> {
+  try {
+    await promise;
+  } catch (error) {
+    const { statusCode, body } = error as { statusCode: number; body: unknown };
+    return { statusCode, body };
+  }
+  throw new Error('expected the call to fail');
+}
