@@ -11,6 +11,7 @@ import type { FaultInjector, RequestLog } from './faults.js';
 import { tables } from './model.js';
 import type { AppEnv } from './router.js';
 import { ManagementRouter } from './router.js';
+import { registerActionRoutes } from './routes/actions.js';
 import { registerClientRoutes } from './routes/clients.js';
 import { registerConnectionRoutes } from './routes/connections.js';
 import { registerOrganizationRoutes } from './routes/organizations.js';
@@ -119,6 +120,7 @@ export function createTenantApp(tenant: TenantRuntime, shared: SharedContext): H
   registerUserRoutes(router);
   registerRoleRoutes(router);
   registerSelfServiceRoutes(router);
+  registerActionRoutes(router);
   return app;
 }
 

@@ -184,4 +184,5 @@ export const MANAGEMENT_SCOPES = [
   'update:self_service_profile_custom_texts',
   'create:sso_access_tickets',
   'delete:sso_access_tickets',
+  'read:actions',
 ];

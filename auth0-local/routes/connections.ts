@@ -271,6 +271,13 @@ export function registerConnectionRoutes(r: ManagementRouter): void {
     }
     return { status: 202, body: { deleted_at: new Date(now).toISOString() } };
   });
+  // auth0-deploy-cli reads these on every run; auth0-local has no directory provisioning, so the list is empty.
+  r.get(
+    '/connections-directory-provisionings',
+    ({ query }) =>
+      ok(listResponse(query, 'directory_provisionings', [], { checkpoint: true, offset: false })),
+    { scopes: ['read:connections'] },
+  );
   r.get('/connections/{id}/clients', ({ tenant, params, query }) => {
     const connection = findConnection(tenant.data, params['id'] ?? '');
     return ok(
