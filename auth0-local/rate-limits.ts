@@ -149,7 +149,8 @@ class Bucket {
   }
 
   get available(): number {
-    return Math.floor(this.tokens);
+    // The epsilon absorbs floating-point drift, so a token that is due is never withheld by 1e-15.
+    return Math.floor(this.tokens + 1e-9);
   }
 
   take(): void {
