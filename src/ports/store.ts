@@ -1,0 +1,126 @@
+/**
+ * The port to orgadmin's own database: organizations (desired and last applied spec, status, the Auth0 ids orgadmin
+ * owns), runs and their step journal, the append-only audit trail, and the desired URL lists of shared clients.
+ * Every method is one transaction; the engine's correctness rests on "intent recorded → act → result recorded".
+ */
+import type { OrgSpec } from '../domain/org-spec.js';
+import type { Step, UrlLists } from '../domain/plan.js';
+import type { KnownIds } from './auth0-tenant.js';
+
+export type OrgStatus = 'provisioning' | 'active' | 'failed' | 'removing' | 'removed';
+export type RunState = 'pending' | 'running' | 'succeeded' | 'compensating' | 'failed';
+export type RunKind = 'apply' | 'remove';
+export type StepStatus = 'pending' | 'started' | 'done' | 'failed' | 'skipped';
+export type StepPhase = 'forward' | 'compensation';
+
+export interface OrgRecord {
+  name: string;
+  /** The Auth0 tenant (domain) the organization lives in. */
+  tenant: string;
+  status: OrgStatus;
+  /** The latest desired spec (secrets included: the store encrypts them at rest). */
+  spec: OrgSpec;
+  /** The spec last applied successfully; undefined until the first run succeeds. */
+  appliedSpec: OrgSpec | undefined;
+  /** Ids of the Auth0 objects orgadmin owns for this organization (`organization`, `connection:<name>`, …). */
+  auth0Ids: KnownIds;
+  lastRunId: string | undefined;
+  /** Why the last run failed, when it did. */
+  error: string | undefined;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RunRecord {
+  id: string;
+  orgName: string;
+  tenant: string;
+  kind: RunKind;
+  state: RunState;
+  /** Who asked for the run (operator email, `cli:<user>`, …). */
+  requestedBy: string;
+  /** The desired spec (apply) — undefined for a removal. */
+  desired: OrgSpec | undefined;
+  error: string | undefined;
+  createdAt: Date;
+  startedAt: Date | undefined;
+  finishedAt: Date | undefined;
+}
+
+export interface StepRecord {
+  runId: string;
+  /** Position in the run: forward steps 0..n-1, compensation steps after them. */
+  index: number;
+  phase: StepPhase;
+  step: Step;
+  status: StepStatus;
+  attempts: number;
+  outcome: KnownIds | undefined;
+  lastError: string | undefined;
+  startedAt: Date | undefined;
+  finishedAt: Date | undefined;
+}
+
+export interface AuditEvent {
+  at: Date;
+  actor: string;
+  action: string;
+  orgName: string;
+  runId: string | undefined;
+  before: unknown;
+  after: unknown;
+}
+
+export interface Store {
+  /**
+   * Records the request for a run: the organization row (created `provisioning`, or updated with the new desired
+   * spec), the run `pending`, an audit event. Refuses (`run.conflict`) while another run of the same organization is
+   * not finished.
+   */
+  createRun(input: { orgName: string; tenant: string; kind: RunKind; desired: OrgSpec | undefined; requestedBy: string }): Promise<RunRecord>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(filter: { orgName?: string; limit?: number }): Promise<RunRecord[]>;
+  /** Stores the plan as `pending` forward steps and moves the run to `running` (idempotent: once per run). */
+  startRun(runId: string, plan: Step[]): Promise<void>;
+  steps(runId: string): Promise<StepRecord[]>;
+  /** Intent: the step is about to act (attempts + 1). */
+  markStepStarted(runId: string, index: number): Promise<void>;
+  markStepDone(runId: string, index: number, outcome: KnownIds | undefined): Promise<void>;
+  markStepFailed(runId: string, index: number, error: string): Promise<void>;
+  /** Notes a retryable error on a step that stays `started`. */
+  noteStepError(runId: string, index: number, error: string): Promise<void>;
+  /** Moves the run to `compensating` and appends its compensation steps as `pending`. */
+  startCompensation(runId: string, error: string, compensations: Step[]): Promise<void>;
+  /**
+   * Ends a run and updates the organization in the same transaction: `succeeded` → org `active` (apply, with
+   * appliedSpec = desired and the ids) or `removed` (remove); `failed` → org `failed` with the error. Audited.
+   */
+  finishRun(runId: string, state: 'succeeded' | 'failed', ids: KnownIds, error?: string): Promise<void>;
+  getOrg(name: string): Promise<OrgRecord | undefined>;
+  listOrgs(filter: { status?: OrgStatus; limit?: number; after?: string }): Promise<OrgRecord[]>;
+  audit(filter: { orgName?: string; limit?: number }): Promise<AuditEvent[]>;
+  /** Runs not finished (`pending`, `running`, `compensating`), oldest first: what a worker resumes. */
+  unfinishedRuns(): Promise<RunRecord[]>;
+
+  /**
+   * Runs `fn` while holding the lock of one shared client across every orgadmin process (a PostgreSQL advisory
+   * lock on a dedicated connection): the client's URL read-modify-write is serialized.
+   */
+  withClientLock<T>(tenant: string, clientName: string, fn: () => Promise<T>): Promise<T>;
+  /** Records what an organization wants on a shared client's URL lists, as `pending` intents. */
+  recordClientUrlIntent(intent: ClientUrlIntent): Promise<void>;
+  /** Every `pending` intent on a client, of every organization: what one reconciliation applies together. */
+  pendingClientUrlIntents(tenant: string, clientName: string): Promise<ClientUrlIntent[]>;
+  /** Marks intents applied (after the write was verified). */
+  settleClientUrlIntents(tenant: string, clientName: string, orgNames: string[]): Promise<void>;
+}
+
+export interface ClientUrlIntent {
+  tenant: string;
+  clientName: string;
+  orgName: string;
+  add: UrlLists;
+  remove: UrlLists;
+}
+
+export type { UrlLists };
