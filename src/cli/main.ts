@@ -4,10 +4,12 @@
  * output only (e.g. auth0-local's JSON line); everything for humans goes to stderr.
  */
 import { auth0LocalCommand } from './commands/auth0-local.js';
+import { orgCommand, runCommand, runsCommand } from './commands/org.js';
 import { startCommand } from './commands/start.js';
+import { ERROR_CODES, OrgadminError } from '../domain/errors.js';
 import type { Command } from './command.js';
 
-const COMMANDS: Command[] = [startCommand, auth0LocalCommand];
+const COMMANDS: Command[] = [startCommand, orgCommand, runsCommand, runCommand, auth0LocalCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -23,6 +25,26 @@ function usage(): string {
     'Run `orgadmin <command> --help` for a command’s options. Configuration is read from the environment;',
     'see the README’s configuration table.',
   ].join('\n');
+}
+
+/**
+ * The one place errors become terminal output and exit codes: 2 for bad input (nothing was done), 1 for everything
+ * else. Spec problems are listed one per line with their field paths.
+ */
+function reportError(command: string, error: unknown): number {
+  if (error instanceof OrgadminError) {
+    process.stderr.write(`orgadmin ${command}: ${ERROR_CODES[error.code]}\n`);
+    for (const issue of error.details.issues ?? [])
+      process.stderr.write(`  ${issue.path}: ${issue.message}\n`);
+    if (!error.details.issues?.length) process.stderr.write(`  ${error.message}\n`);
+    return error.code.startsWith('spec.') ? 2 : 1;
+  }
+  if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`orgadmin ${command}: ${error.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`orgadmin ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -43,7 +65,6 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (error) {
-    process.stderr.write(`orgadmin ${name}: ${(error as Error).message}\n`);
-    return 1;
+    return reportError(name, error);
   }
 }

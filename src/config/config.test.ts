@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       auth0: undefined,
       auth0Local: { port: DEFAULT_AUTH0_LOCAL_PORT, rateLimits: 'enterprise' },
+      secretKey: undefined,
     });
   });
 

@@ -28,6 +28,7 @@ const environmentSchema = z.object({
     .transform((value) => (value === undefined ? undefined : Number(value)))
     .pipe(port.optional()),
   AUTH0_LOCAL_RATE_LIMITS: optionalText,
+  ORGADMIN_SECRET_KEY: optionalText,
 });
 
 export interface Auth0TenantConfig {
@@ -44,6 +45,8 @@ export interface Config {
   /** A real Auth0 tenant; when unset, `orgadmin start` runs auth0-local instead. */
   auth0: Auth0TenantConfig | undefined;
   auth0Local: { port: number; rateLimits: string };
+  /** Key that encrypts secrets at rest; generated into `<home>/secret.key` when unset. Never logged. */
+  secretKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -82,5 +85,6 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       port: values.AUTH0_LOCAL_PORT ?? DEFAULT_AUTH0_LOCAL_PORT,
       rateLimits: values.AUTH0_LOCAL_RATE_LIMITS ?? 'enterprise',
     },
+    secretKey: values.ORGADMIN_SECRET_KEY,
   };
 }

@@ -8,6 +8,16 @@ export const ERROR_CODES = {
   'spec.invalid': 'The organization spec is invalid.',
   /** A spec document could not be parsed as YAML or JSON. */
   'spec.unreadable': 'The organization spec could not be read.',
+  /** Another run of the organization is not finished (pending, running or compensating). */
+  'run.conflict': 'Another run of this organization is not finished.',
+  /** No run with this id (or no step with that index). */
+  'run.not_found': 'No such run.',
+  /** A finished run is never changed. */
+  'run.finished': 'The run has already finished.',
+  /** The organization is not known to orgadmin. */
+  'org.not_found': 'No such organization.',
+  /** The organization lives in another tenant; it must be removed there before it can move. */
+  'org.tenant_mismatch': 'The organization lives in another tenant.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -20,7 +30,7 @@ export interface SpecIssue {
 }
 
 export class OrgadminError extends Error {
-  override readonly name = 'OrgadminError';
+  override readonly name: string = 'OrgadminError';
 
   constructor(
     readonly code: ErrorCode,

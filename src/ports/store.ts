@@ -77,7 +77,13 @@ export interface Store {
    * spec), the run `pending`, an audit event. Refuses (`run.conflict`) while another run of the same organization is
    * not finished.
    */
-  createRun(input: { orgName: string; tenant: string; kind: RunKind; desired: OrgSpec | undefined; requestedBy: string }): Promise<RunRecord>;
+  createRun(input: {
+    orgName: string;
+    tenant: string;
+    kind: RunKind;
+    desired: OrgSpec | undefined;
+    requestedBy: string;
+  }): Promise<RunRecord>;
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(filter: { orgName?: string; limit?: number }): Promise<RunRecord[]>;
   /** Stores the plan as `pending` forward steps and moves the run to `running` (idempotent: once per run). */

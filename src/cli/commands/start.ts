@@ -4,11 +4,13 @@
  * auth0-local with a state file in the same folder, so a restart keeps the tenant in step with the database.
  * Later issues add the worker and the portal here.
  */
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { startAuth0Local } from '../../../auth0-local/index.js';
 import { openDatabase } from '../../adapters/postgres/database.js';
+import { localConnectionFile } from '../../composition-root.js';
 import { loadConfig } from '../../config/config.js';
 import { printErr, untilSignal, type Command } from '../command.js';
 
@@ -57,6 +59,12 @@ export const startCommand: Command = {
           log: printErr,
         });
         const { domain, clientId, clientSecret, audience, caCertPath, adminToken } = local;
+        // Other orgadmin processes on this state folder (`orgadmin org apply`, workers) provision into this tenant.
+        const connectionFile = localConnectionFile(config.home);
+        mkdirSync(dirname(connectionFile), { recursive: true });
+        writeFileSync(connectionFile, JSON.stringify({ domain, clientId, clientSecret, caCertPath }), {
+          mode: 0o600,
+        });
         process.stdout.write(
           `${JSON.stringify({ domain, clientId, clientSecret, audience, caCertPath, adminToken })}\n`,
         );

@@ -1,0 +1,303 @@
+/**
+ * `orgadmin org plan|apply|list|show|delete` and `orgadmin runs` / `orgadmin run show`: the CLI face of the engine.
+ * Without a worker process running, `apply` and `delete` carry out their runs themselves, so one command is enough
+ * on a laptop or in CI; the runs are the same durable runs a worker would execute.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { openOrgadmin, type Orgadmin } from '../../composition-root.js';
+import { loadConfig } from '../../config/config.js';
+import { redactSecrets, type OrgSpec } from '../../domain/org-spec.js';
+import { describeStep, plan, type Step } from '../../domain/plan.js';
+import { parseSpecs } from '../../domain/spec-document.js';
+import { executeRun, observeRequest, RetryLaterError } from '../../engine/run-executor.js';
+import type { RunRecord } from '../../ports/store.js';
+import { printErr, type Command } from '../command.js';
+
+const HELP = `Usage:
+  orgadmin org plan -f FILE|DIR [--json]            show what apply would change (no writes)
+  orgadmin org apply -f FILE|DIR [--dry-run] [--json] [--wait]
+                                                    provision or update organizations (runs until done)
+  orgadmin org list [--json]                        organizations and their status
+  orgadmin org show NAME [--json]                   one organization (secrets shown as "(set)")
+  orgadmin org delete NAME [--dry-run] [--json]     deprovision what orgadmin created for it
+  orgadmin runs [--org NAME] [--json]               recent runs
+  orgadmin run show ID [--json]                     one run and its steps
+`;
+
+const print = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** Reads every spec in a file, or in every .yaml/.yml/.json file of a directory. */
+function readSpecFiles(path: string): OrgSpec[] {
+  const files = statSync(path).isDirectory()
+    ? readdirSync(path)
+        .filter((name) => /\.(ya?ml|json)$/.test(name))
+        .sort()
+        .map((name) => join(path, name))
+    : [path];
+  const texts = files.map((file) => readFileSync(file, 'utf8'));
+  // One validation over all documents, so duplicates across files are found too.
+  return parseSpecs(texts.join('\n---\n'), path);
+}
+
+async function withOrgadmin<T>(fn: (orgadmin: Orgadmin) => Promise<T>): Promise<T> {
+  const orgadmin = await openOrgadmin(loadConfig(process.env, process.cwd()));
+  try {
+    return await fn(orgadmin);
+  } finally {
+    await orgadmin.close();
+  }
+}
+
+async function planFor(orgadmin: Orgadmin, name: string, desired: OrgSpec | undefined): Promise<Step[]> {
+  const org = await orgadmin.store.getOrg(name);
+  const tenant = orgadmin.engine.tenantFor(org?.tenant ?? orgadmin.defaultTenant.domain);
+  const observed = await tenant.observe(observeRequest(name, [desired, org?.appliedSpec]));
+  return plan({ desired, applied: org?.appliedSpec, observed });
+}
+
+function printPlan(name: string, steps: Step[]): void {
+  print(steps.length === 0 ? `${name}: up to date` : `${name}: ${steps.length} change(s)`);
+  for (const step of steps) print(`  + ${describeStep(step)}`);
+}
+
+async function runToEnd(orgadmin: Orgadmin, run: RunRecord, json: boolean): Promise<RunRecord> {
+  const deps = {
+    ...orgadmin.engine,
+    onStep: (
+      r: RunRecord,
+      record: { status: string; lastError?: string | undefined },
+      description: string,
+    ) => {
+      if (!json)
+        printErr(
+          `  ${record.status === 'done' ? '✓' : '✗'} ${r.orgName}: ${description}${record.lastError ? ` — ${record.lastError}` : ''}`,
+        );
+    },
+    onAdminLink: (r: RunRecord, url: string) => {
+      // Shown once to the operator, who hands it to the administrator; never stored.
+      printErr(`  → ${r.orgName}: administrator link: ${url}`);
+    },
+  };
+  try {
+    return await executeRun(deps, run.id);
+  } catch (error) {
+    if (error instanceof RetryLaterError) {
+      printErr(
+        `  … ${run.orgName}: ${error.message}; the run stays open and resumes on the next apply or worker`,
+      );
+      return (await orgadmin.store.getRun(run.id)) ?? run;
+    }
+    throw error;
+  }
+}
+
+function who(): string {
+  return `cli:${process.env['USER'] ?? 'unknown'}`;
+}
+
+async function apply(args: string[], removal: boolean): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: removal,
+    options: {
+      file: { type: 'string', short: 'f' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      wait: { type: 'boolean' },
+    },
+  });
+  let specs: OrgSpec[] = [];
+  let names: string[];
+  if (removal) {
+    names = positionals;
+    if (names.length === 0) throw new Error('name the organization to delete');
+  } else {
+    if (!values.file) throw new Error('-f FILE|DIR is required');
+    specs = readSpecFiles(values.file);
+    names = specs.map((spec) => spec.name);
+  }
+  return withOrgadmin(async (orgadmin) => {
+    if (values['dry-run']) {
+      const plans: Record<string, Step[]> = {};
+      for (const [index, name] of names.entries())
+        plans[name] = await planFor(orgadmin, name, removal ? undefined : specs[index]);
+      if (values.json)
+        print(
+          JSON.stringify(
+            Object.entries(plans).map(([name, steps]) => ({ name, steps: steps.map(describeStep) })),
+          ),
+        );
+      else for (const [name, steps] of Object.entries(plans)) printPlan(name, steps);
+      return 0;
+    }
+    const results: RunRecord[] = [];
+    for (const [index, name] of names.entries()) {
+      const existing = await orgadmin.store.getOrg(name);
+      if (removal && !existing) throw new Error(`no organization named ${name}`);
+      const run = await orgadmin.store.createRun({
+        orgName: name,
+        tenant: existing?.tenant ?? orgadmin.defaultTenant.domain,
+        kind: removal ? 'remove' : 'apply',
+        desired: removal ? undefined : specs[index],
+        requestedBy: who(),
+      });
+      if (!values.json) printErr(`${name}: run ${run.id} (${run.kind})`);
+      results.push(await runToEnd(orgadmin, run, values.json ?? false));
+    }
+    if (values.json)
+      print(
+        JSON.stringify(
+          results.map(({ id, orgName, kind, state, error }) => ({ id, orgName, kind, state, error })),
+        ),
+      );
+    else
+      for (const run of results) print(`${run.orgName}: ${run.state}${run.error ? ` — ${run.error}` : ''}`);
+    return results.every((run) => run.state === 'succeeded') ? 0 : 1;
+  });
+}
+
+async function planCommand(args: string[]): Promise<number> {
+  return apply([...args, '--dry-run'], false);
+}
+
+async function list(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  return withOrgadmin(async ({ store }) => {
+    const orgs = await store.listOrgs({ limit: 1000 });
+    if (values.json) {
+      print(
+        JSON.stringify(
+          orgs.map(({ name, status, tenant, error, updatedAt }) => ({
+            name,
+            status,
+            tenant,
+            error,
+            updatedAt,
+          })),
+        ),
+      );
+    } else {
+      for (const org of orgs)
+        print(
+          `${org.name.padEnd(30)} ${org.status.padEnd(13)} ${org.tenant}${org.error ? `  ${org.error}` : ''}`,
+        );
+      if (orgs.length === 0) printErr('no organizations yet: orgadmin org apply -f acme.yaml');
+    }
+    return 0;
+  });
+}
+
+async function show(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' } },
+  });
+  const [name] = positionals;
+  if (!name) throw new Error('name the organization to show');
+  return withOrgadmin(async ({ store }) => {
+    const org = await store.getOrg(name);
+    if (!org) {
+      printErr(`no organization named ${name}`);
+      return 1;
+    }
+    const view = {
+      ...org,
+      spec: redactSecrets(org.spec),
+      appliedSpec: org.appliedSpec ? redactSecrets(org.appliedSpec) : undefined,
+    };
+    print(values.json ? JSON.stringify(view) : JSON.stringify(view, null, 2));
+    return 0;
+  });
+}
+
+export const orgCommand: Command = {
+  name: 'org',
+  summary: 'plan, apply, list, show and delete organizations',
+  async run(args) {
+    const [sub, ...rest] = args;
+    switch (sub) {
+      case 'plan':
+        return planCommand(rest);
+      case 'apply':
+        return apply(rest, false);
+      case 'delete':
+        return apply(rest, true);
+      case 'list':
+        return list(rest);
+      case 'show':
+        return show(rest);
+      default:
+        process.stdout.write(HELP);
+        return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2;
+    }
+  },
+};
+
+export const runsCommand: Command = {
+  name: 'runs',
+  summary: 'list recent runs (--org NAME)',
+  async run(args) {
+    const { values } = parseArgs({ args, options: { org: { type: 'string' }, json: { type: 'boolean' } } });
+    return withOrgadmin(async ({ store }) => {
+      const runs = await store.listRuns({ ...(values.org ? { orgName: values.org } : {}), limit: 100 });
+      if (values.json) print(JSON.stringify(runs.map(({ desired: _desired, ...run }) => run)));
+      else
+        for (const run of runs)
+          print(
+            `${run.id}  ${run.orgName.padEnd(24)} ${run.kind.padEnd(6)} ${run.state.padEnd(12)} ${run.createdAt.toISOString()}${run.error ? `  ${run.error}` : ''}`,
+          );
+      return 0;
+    });
+  },
+};
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'show one run and its steps (run show ID)',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' } },
+    });
+    const [sub, id] = positionals;
+    if (sub !== 'show' || !id) throw new Error('usage: orgadmin run show ID');
+    return withOrgadmin(async ({ store }) => {
+      const run = await store.getRun(id);
+      if (!run) {
+        printErr(`no run ${id}`);
+        return 1;
+      }
+      const steps = await store.steps(id);
+      if (values.json) {
+        const { desired: _desired, ...rest } = run;
+        print(
+          JSON.stringify({
+            ...rest,
+            steps: steps.map((s) => ({
+              index: s.index,
+              phase: s.phase,
+              step: describeStep(s.step),
+              status: s.status,
+              attempts: s.attempts,
+              lastError: s.lastError,
+            })),
+          }),
+        );
+      } else {
+        print(`${run.id}  ${run.orgName}  ${run.kind}  ${run.state}${run.error ? `  ${run.error}` : ''}`);
+        for (const s of steps)
+          print(
+            `  ${String(s.index).padStart(2)} ${s.phase === 'compensation' ? '↶' : ' '} ${s.status.padEnd(8)} ${describeStep(s.step)}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''}${s.lastError ? ` — ${s.lastError}` : ''}`,
+          );
+      }
+      return 0;
+    });
+  },
+};

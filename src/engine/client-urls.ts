@@ -1,0 +1,94 @@
+/**
+ * The one read-modify-write left in the Management API: a client's callbacks, logout URLs and web origins. Every
+ * change goes through an intent ledger and a per-client lock held across all orgadmin processes; whoever holds the
+ * lock applies every pending intent of every organization at once (one GET, one PATCH, one verifying GET), so k
+ * concurrent organizations cost about one write, and nothing is lost. If the verifying read shows that someone else
+ * wrote in between (the Dashboard, another tool), the merge is redone.
+ */
+import type { UrlLists } from '../domain/plan.js';
+import type { Auth0Tenant } from '../ports/auth0-tenant.js';
+import type { ClientUrlIntent, Store } from '../ports/store.js';
+
+const LISTS = ['callbacks', 'logoutUrls', 'webOrigins'] as const;
+const MAX_ROUNDS = 5;
+
+export const EMPTY_URLS: UrlLists = { callbacks: [], logoutUrls: [], webOrigins: [] };
+
+/** current ∪ adds − removes; a URL some organization still adds is never removed. */
+export function mergeUrls(current: UrlLists, intents: ClientUrlIntent[]): UrlLists {
+  const next = { ...EMPTY_URLS };
+  for (const list of LISTS) {
+    const adds = new Set(intents.flatMap((intent) => intent.add[list]));
+    const removes = new Set(intents.flatMap((intent) => intent.remove[list]).filter((url) => !adds.has(url)));
+    next[list] = [...new Set([...current[list], ...adds])].filter((url) => !removes.has(url));
+  }
+  return next;
+}
+
+function satisfies(current: UrlLists, intents: ClientUrlIntent[]): boolean {
+  return intents.every((intent) =>
+    LISTS.every(
+      (list) =>
+        intent.add[list].every((url) => current[list].includes(url)) &&
+        intent.remove[list].every(
+          (url) => !current[list].includes(url) || intents.some((other) => other.add[list].includes(url)),
+        ),
+    ),
+  );
+}
+
+const same = (a: UrlLists, b: UrlLists): boolean =>
+  LISTS.every((list) => JSON.stringify(a[list]) === JSON.stringify(b[list]));
+
+export interface ClientUrlResult {
+  /** Whether this call wrote (false when another run's reconciliation had already applied this intent). */
+  wrote: boolean;
+}
+
+/** Records the intent and makes the client's lists satisfy every pending intent. */
+export async function reconcileClientUrls(
+  store: Store,
+  tenant: Auth0Tenant,
+  intent: ClientUrlIntent,
+): Promise<ClientUrlResult> {
+  await store.recordClientUrlIntent(intent);
+  return store.withClientLock(intent.tenant, intent.clientName, async () => {
+    const pending = await store.pendingClientUrlIntents(intent.tenant, intent.clientName);
+    if (!pending.some((candidate) => candidate.orgName === intent.orgName)) return { wrote: false };
+    let wrote = false;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const { clientId, ...current } = await tenant.readClientUrls(intent.clientName);
+      // Each round after a write is also the verifying read.
+      if (satisfies(current, pending)) break;
+      if (round === MAX_ROUNDS - 1) {
+        throw new Error(`client ${intent.clientName}: URL lists kept changing under us; will retry`);
+      }
+      const next = mergeUrls(current, pending);
+      if (!same(next, current)) {
+        await tenant.writeClientUrls(clientId, next);
+        wrote = true;
+      }
+    }
+    await store.settleClientUrlIntents(
+      intent.tenant,
+      intent.clientName,
+      pending.map((candidate) => candidate.orgName),
+    );
+    return { wrote };
+  });
+}
+
+/**
+ * The unsafe way every script does it — read, add, write, no lock, no ledger. Only for tests that must show the
+ * lost-update hazard the reconciler exists to prevent.
+ */
+export async function unsafeReadModifyWrite(
+  tenant: Auth0Tenant,
+  clientName: string,
+  add: UrlLists,
+  remove: UrlLists,
+): Promise<void> {
+  const { clientId, ...current } = await tenant.readClientUrls(clientName);
+  const next = mergeUrls(current, [{ tenant: '', clientName, orgName: '', add, remove }]);
+  await tenant.writeClientUrls(clientId, next);
+}

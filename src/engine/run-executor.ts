@@ -1,0 +1,273 @@
+/**
+ * Carries out one run: observe → plan (once, stored) → each step journaled (intent recorded → Auth0 call → result
+ * recorded) → on a permanent failure, compensation of the completed steps in reverse → the organization's final state
+ * written in the same transaction as the run's. Safe to call again on the same run at any moment — after a crash, in
+ * another process: finished steps are skipped, and a step found `started` is in doubt and is first reconciled by
+ * natural key and ownership tag, so nothing is done twice and nothing foreign is adopted.
+ *
+ * Transient failures (429, 5xx, timeouts, resets) are retried with backoff inside the step; when the attempts run
+ * out the run stays `running` and `RetryLaterError` tells the caller to resume it later (forward recovery).
+ */
+import { ORG_ADMIN_ROLE } from '../domain/naming.js';
+import { connectionKind, type OrgSpec } from '../domain/org-spec.js';
+import { compensationFor, describeStep, desiredConnections, plan, type Step } from '../domain/plan.js';
+import {
+  Auth0Failure,
+  type Auth0Tenant,
+  type KnownIds,
+  type ObserveRequest,
+  type StepOutcome,
+} from '../ports/auth0-tenant.js';
+import type { RunRecord, StepRecord, Store } from '../ports/store.js';
+import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './backoff.js';
+import { EMPTY_URLS, reconcileClientUrls, unsafeReadModifyWrite } from './client-urls.js';
+
+export interface EngineDeps {
+  store: Store;
+  /** The Auth0 tenant a run's organization lives in. */
+  tenantFor(tenant: string): Auth0Tenant;
+  retry?: RetryPolicy;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  log?: (line: string) => void;
+  /** Reports progress as steps complete (the CLI draws it). */
+  onStep?: (run: RunRecord, record: StepRecord, description: string) => void;
+  /**
+   * Hands over a link meant for the organization's administrator (password-change ticket, invitation URL). It is
+   * passed on once and never stored or logged.
+   */
+  onAdminLink?: (run: RunRecord, url: string) => void;
+  /** Test only: client URL changes as an uncoordinated read-modify-write, to show what the reconciler prevents. */
+  __test__unsafeClientUrls?: boolean;
+  /**
+   * Test only: called at each failpoint of each step; throwing from it stops the run exactly there, as a crash
+   * would (the journal keeps whatever was recorded before).
+   */
+  __test__failpoint?: (point: Failpoint, step: Step) => void;
+}
+
+export type Failpoint = 'before-call' | 'after-call' | 'after-record';
+
+/** The run could not finish now (transient failures outlasted the retries); resume it later. */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+}
+
+/** A step failed for good: the run compensates. */
+class PermanentStepError extends Error {
+  override readonly name = 'PermanentStepError';
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What the planner needs to read for this run's organization. */
+export function observeRequest(orgName: string, specs: (OrgSpec | undefined)[]): ObserveRequest {
+  const connectionNames = new Set<string>();
+  const clientNames = new Set<string>();
+  let adminEmail: string | undefined;
+  for (const spec of specs) {
+    if (!spec) continue;
+    for (const connection of desiredConnections(spec)) connectionNames.add(connection.name);
+    for (const entry of spec.connections)
+      if (connectionKind(entry) === 'shared' && 'shared' in entry) connectionNames.add(entry.shared);
+    for (const app of spec.applications) clientNames.add(app.client);
+    adminEmail ??= spec.admin?.email;
+  }
+  return {
+    orgName,
+    connectionNames: [...connectionNames],
+    clientNames: [...clientNames],
+    adminEmail,
+    adminRoleName: ORG_ADMIN_ROLE,
+  };
+}
+
+export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRecord> {
+  const { store } = deps;
+  const log = deps.log ?? (() => undefined);
+  let run = await mustGetRun(store, runId);
+  if (run.state === 'succeeded' || run.state === 'failed') return run;
+  const tenant = deps.tenantFor(run.tenant);
+  const org = await store.getOrg(run.orgName);
+  const ids: KnownIds = { ...(org?.auth0Ids ?? {}) };
+
+  if (run.state === 'pending') {
+    const desired = run.kind === 'apply' ? run.desired : undefined;
+    const observed = await withRetries(deps, () =>
+      tenant.observe(observeRequest(run.orgName, [desired, org?.appliedSpec])),
+    );
+    const steps = plan({ desired, applied: org?.appliedSpec, observed });
+    if (observed.organization) ids['organization'] = observed.organization.id;
+    await store.startRun(run.id, steps);
+    log(`run ${run.id}: ${steps.length} step(s) planned for ${run.orgName}`);
+    run = await mustGetRun(store, runId);
+  }
+
+  let records = await store.steps(run.id);
+  for (const record of records) if (record.status === 'done') Object.assign(ids, record.outcome ?? {});
+
+  if (run.state === 'running') {
+    for (const record of records.filter((candidate) => candidate.phase === 'forward')) {
+      if (record.status === 'done' || record.status === 'skipped') continue;
+      try {
+        const outcome = await runStep(deps, tenant, run, record, ids);
+        deps.__test__failpoint?.('after-call', record.step);
+        Object.assign(ids, outcome.ids ?? {});
+        await store.markStepDone(run.id, record.index, outcome.ids);
+        deps.__test__failpoint?.('after-record', record.step);
+        deps.onStep?.(run, { ...record, status: 'done' }, describeStep(record.step));
+      } catch (error) {
+        if (!(error instanceof PermanentStepError)) throw error;
+        await store.markStepFailed(run.id, record.index, error.message);
+        deps.onStep?.(
+          run,
+          { ...record, status: 'failed', lastError: error.message },
+          describeStep(record.step),
+        );
+        const completed = (await store.steps(run.id)).filter(
+          (r) => r.phase === 'forward' && r.status === 'done',
+        );
+        const compensations = completed
+          .reverse()
+          .map((r) => compensationFor(r.step))
+          .filter((step): step is Step => step !== undefined);
+        await store.startCompensation(run.id, error.message, compensations);
+        log(
+          `run ${run.id}: ${describeStep(record.step)} failed (${error.message}); compensating ${compensations.length} step(s)`,
+        );
+        break;
+      }
+    }
+    run = await mustGetRun(store, runId);
+    if (run.state === 'running') {
+      await store.finishRun(run.id, 'succeeded', ids);
+      return mustGetRun(store, runId);
+    }
+  }
+
+  // Compensating: undo in reverse; a compensation that fails for good is recorded and the others still run.
+  records = await store.steps(run.id);
+  for (const record of records.filter((candidate) => candidate.phase === 'compensation')) {
+    if (record.status === 'done' || record.status === 'failed' || record.status === 'skipped') continue;
+    try {
+      const outcome = await runStep(deps, tenant, run, record, ids);
+      await store.markStepDone(run.id, record.index, outcome.ids);
+      deps.onStep?.(run, { ...record, status: 'done' }, describeStep(record.step));
+    } catch (error) {
+      if (!(error instanceof PermanentStepError)) throw error;
+      await store.markStepFailed(run.id, record.index, error.message);
+      log(`run ${run.id}: compensation ${describeStep(record.step)} failed: ${error.message}`);
+    }
+  }
+  await store.finishRun(run.id, 'failed', ids, run.error);
+  return mustGetRun(store, runId);
+}
+
+async function mustGetRun(store: Store, runId: string): Promise<RunRecord> {
+  const run = await store.getRun(runId);
+  if (!run) throw new Error(`no run ${runId}`);
+  return run;
+}
+
+/** One step: reconcile if in doubt, then act with retries; permanent failures become PermanentStepError. */
+async function runStep(
+  deps: EngineDeps,
+  tenant: Auth0Tenant,
+  run: RunRecord,
+  record: StepRecord,
+  ids: KnownIds,
+): Promise<StepOutcome> {
+  const { store } = deps;
+  const context = { orgName: run.orgName, runId: run.id, ids };
+  const policy = deps.retry ?? DEFAULT_RETRY_POLICY;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? defaultSleep;
+  let inDoubt = record.status === 'started';
+  /** Classifies a failure: rethrows permanent ones, waits before the next attempt for transient ones. */
+  const handle = async (error: unknown, attempt: number): Promise<void> => {
+    if (error instanceof PermanentStepError) throw error;
+    if (error instanceof Auth0Failure && !error.retryable)
+      throw new PermanentStepError(error.message, { cause: error });
+    const message = error instanceof Error ? error.message : String(error);
+    await store.noteStepError(run.id, record.index, message);
+    if (attempt >= policy.maxAttempts) {
+      throw new RetryLaterError(
+        `${describeStep(record.step)}: still failing after ${attempt} attempts (${message})`,
+        {
+          cause: error,
+        },
+      );
+    }
+    await sleep(
+      retryDelay(policy, attempt, now(), error instanceof Auth0Failure ? error.details.retryAt : undefined),
+    );
+  };
+  for (let attempt = record.attempts + 1; ; attempt++) {
+    try {
+      if (inDoubt) {
+        const found = await tenant.reconcile(record.step, context);
+        if (found.state === 'done') return found.outcome;
+        if (found.state === 'foreign') throw new PermanentStepError(found.message);
+      }
+      await store.markStepStarted(run.id, record.index);
+    } catch (error) {
+      await handle(error, attempt);
+      continue;
+    }
+    inDoubt = true; // from here until the result is recorded, a crash leaves the outcome unknown
+    deps.__test__failpoint?.('before-call', record.step); // outside the try: a simulated crash is not retried
+    try {
+      return await act(deps, tenant, run, record.step, context);
+    } catch (error) {
+      await handle(error, attempt);
+    }
+  }
+}
+
+async function act(
+  deps: EngineDeps,
+  tenant: Auth0Tenant,
+  run: RunRecord,
+  step: Step,
+  context: { orgName: string; runId: string; ids: KnownIds },
+): Promise<StepOutcome> {
+  if (step.kind === 'add-client-urls' || step.kind === 'remove-client-urls') {
+    const add = step.kind === 'add-client-urls' ? step.urls : EMPTY_URLS;
+    const remove = step.kind === 'remove-client-urls' ? step.urls : EMPTY_URLS;
+    if (deps.__test__unsafeClientUrls) {
+      await unsafeReadModifyWrite(tenant, step.clientName, add, remove);
+    } else {
+      await reconcileClientUrls(deps.store, tenant, {
+        tenant: run.tenant,
+        clientName: step.clientName,
+        orgName: run.orgName,
+        add,
+        remove,
+      });
+    }
+    return {};
+  }
+  const { url, ...outcome } = await tenant.execute(step, context);
+  if (url) deps.onAdminLink?.(run, url);
+  return outcome;
+}
+
+/** Retries a read (observation) on transient failures; permanent ones propagate. */
+async function withRetries<T>(deps: EngineDeps, fn: () => Promise<T>): Promise<T> {
+  const policy = deps.retry ?? DEFAULT_RETRY_POLICY;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? defaultSleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const retryable = !(error instanceof Auth0Failure) || error.retryable;
+      if (!retryable) throw error;
+      if (attempt >= policy.maxAttempts)
+        throw new RetryLaterError(`observing the tenant kept failing: ${String(error)}`, { cause: error });
+      await sleep(
+        retryDelay(policy, attempt, now(), error instanceof Auth0Failure ? error.details.retryAt : undefined),
+      );
+    }
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The `orgadmin org` commands as a user runs them (real processes): plan and dry run write nothing; apply provisions
+ * and reports; list/show/runs/run show read back (secrets shown only as "(set)"); a file of invalid specs is refused
+ * with every problem listed and not a single call to Auth0.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { managementClient, startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+let local: TestAuth0Local;
+let database: TestDatabase;
+let home: string;
+
+beforeAll(async () => {
+  local = await startTestAuth0Local();
+  database = await createTestDatabase();
+  home = mkdtempSync(join(tmpdir(), 'orgadmin-cli-'));
+  mkdirSync(join(home, 'auth0-local'), { recursive: true });
+  const { domain, clientId, clientSecret, caCertPath } = local;
+  writeFileSync(
+    join(home, 'auth0-local', 'connection.json'),
+    JSON.stringify({ domain, clientId, clientSecret, caCertPath }),
+  );
+  await managementClient(local).clients.create({ name: 'Portal', app_type: 'regular_web' });
+});
+afterAll(async () => {
+  await local.close();
+  await database.drop();
+});
+
+function orgadmin(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/orgadmin.js', ...args], {
+      env: {
+        ...process.env,
+        ORGADMIN_HOME: home,
+        DATABASE_URL: database.url,
+        ORGADMIN_SECRET_KEY: 'test-secret-key',
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function specFile(name: string, text: string): string {
+  const file = join(home, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+const writes = (from: number): number =>
+  local.requestLog
+    .list()
+    .slice(from)
+    .filter((entry) => entry.path.startsWith('/api/v2/') && entry.method !== 'GET').length;
+
+const ACME = `
+name: acme
+displayName: Acme
+connections:
+  - shared: Username-Password-Authentication
+  - oidc: { discoveryUrl: https://login.acme.com/.well-known/openid-configuration, clientId: abc, clientSecret: very-secret-value }
+applications:
+  - client: Portal
+    callbacks: [https://acme.example.com/callback]
+`;
+
+describe('orgadmin org', () => {
+  it('plans and dry-runs without a single write', { timeout: 60_000 }, async () => {
+    const file = specFile('acme.yaml', ACME);
+    const from = local.requestLog.list().length;
+    const planned = await orgadmin('org', 'plan', '-f', file);
+    expect(planned.stderr).toBe('');
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain('acme: 7 change(s)');
+    expect(planned.stdout).toContain('+ create organization acme');
+    expect(planned.stdout).toContain('+ create oidc connection acme-oidc');
+    expect(planned.stdout).not.toContain('very-secret-value');
+    const dry = await orgadmin('org', 'apply', '-f', file, '--dry-run', '--json');
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toEqual([
+      { name: 'acme', steps: expect.arrayContaining(['create organization acme']) as unknown },
+    ]);
+    expect(writes(from)).toBe(0);
+  });
+
+  it('applies, then reads back with list, show, runs and run show', { timeout: 60_000 }, async () => {
+    const applied = await orgadmin('org', 'apply', '-f', specFile('acme.yaml', ACME));
+    expect(applied.code).toBe(0);
+    expect(applied.stdout.trim()).toBe('acme: succeeded');
+    expect(applied.stderr).toContain('✓ acme: create organization acme');
+
+    const listed = JSON.parse((await orgadmin('org', 'list', '--json')).stdout) as {
+      name: string;
+      status: string;
+    }[];
+    expect(listed).toEqual([
+      expect.objectContaining({ name: 'acme', status: 'active', tenant: local.domain }) as unknown,
+    ]);
+    const shown = await orgadmin('org', 'show', 'acme', '--json');
+    expect(shown.stdout).not.toContain('very-secret-value');
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      name: 'acme',
+      spec: {
+        connections: [{ shared: 'Username-Password-Authentication' }, { oidc: { clientSecret: '(set)' } }],
+      },
+    });
+    const runs = JSON.parse((await orgadmin('runs', '--org', 'acme', '--json')).stdout) as {
+      id: string;
+      state: string;
+    }[];
+    expect(runs.map((r) => r.state)).toEqual(['succeeded']);
+    const detail = JSON.parse((await orgadmin('run', 'show', runs[0]!.id, '--json')).stdout) as {
+      steps: { status: string }[];
+    };
+    expect(detail.steps.length).toBe(7);
+    expect(detail.steps.every((s) => s.status === 'done')).toBe(true);
+
+    const again = await orgadmin('org', 'plan', '-f', specFile('acme.yaml', ACME));
+    expect(again.stdout).toContain('acme: up to date');
+  });
+
+  it('deletes an organization', { timeout: 60_000 }, async () => {
+    const deleted = await orgadmin('org', 'delete', 'acme');
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout.trim()).toBe('acme: succeeded');
+    await expect(managementClient(local).organizations.getByName('acme')).rejects.toMatchObject({
+      statusCode: 404,
+    });
+  });
+
+  it(
+    'refuses a file of invalid specs, listing every problem, with zero calls to Auth0',
+    { timeout: 60_000 },
+    async () => {
+      const bad = [
+        'name: Acme',
+        'name: ok\ndisplayName: ""',
+        'name: ok2\nconnections:\n  - saml: { metadataUrl: http://idp.example.com/m }',
+        'name: ok3\nmetadata: { orgadmin_org: x }',
+        'name: ok4\ncolour: blue',
+      ].join('\n---\n');
+      const from = local.requestLog.list().length;
+      const refused = await orgadmin('org', 'apply', '-f', specFile('bad.yaml', bad));
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('The organization spec is invalid.');
+      expect(refused.stderr).toContain('#1 name: may contain only lowercase letters');
+      expect(refused.stderr).toContain('#2 displayName: must not be empty');
+      expect(refused.stderr).toContain('#3 connections[0].saml.metadataUrl: must be an https:// URL');
+      expect(refused.stderr).toContain('#4 metadata: keys starting with "orgadmin_" are reserved');
+      expect(refused.stderr).toContain('#5 (spec): unknown field(s): colour');
+      expect(local.requestLog.list().length).toBe(from);
+    },
+  );
+});
