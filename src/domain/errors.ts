@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   'run.finished': 'The run has already finished.',
   /** The organization is not known to orgadmin. */
   'org.not_found': 'No such organization.',
+  /** A spec names a dedicated tenant that is not registered (`orgadmin tenant add`). */
+  'tenant.not_registered': 'The tenant is not registered.',
   /** The organization lives in another tenant; it must be removed there before it can move. */
   'org.tenant_mismatch': 'The organization lives in another tenant.',
 } as const;

@@ -24,8 +24,8 @@ import { EMPTY_URLS, reconcileClientUrls, unsafeReadModifyWrite } from './client
 
 export interface EngineDeps {
   store: Store;
-  /** The Auth0 tenant a run's organization lives in. */
-  tenantFor(tenant: string): Auth0Tenant;
+  /** The Auth0 tenant (by domain) a run's organization lives in. */
+  tenantFor(tenant: string): Auth0Tenant | Promise<Auth0Tenant>;
   retry?: RetryPolicy;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -87,7 +87,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
   const log = deps.log ?? (() => undefined);
   let run = await mustGetRun(store, runId);
   if (run.state === 'succeeded' || run.state === 'failed') return run;
-  const tenant = deps.tenantFor(run.tenant);
+  const tenant = await deps.tenantFor(run.tenant);
   const org = await store.getOrg(run.orgName);
   const ids: KnownIds = { ...(org?.auth0Ids ?? {}) };
 

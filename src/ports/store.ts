@@ -65,7 +65,8 @@ export interface AuditEvent {
   at: Date;
   actor: string;
   action: string;
-  orgName: string;
+  /** Undefined for events that concern no organization (e.g. a tenant registered). */
+  orgName: string | undefined;
   runId: string | undefined;
   before: unknown;
   after: unknown;
@@ -119,6 +120,21 @@ export interface Store {
   pendingClientUrlIntents(tenant: string, clientName: string): Promise<ClientUrlIntent[]>;
   /** Marks intents applied (after the write was verified). */
   settleClientUrlIntents(tenant: string, clientName: string, orgNames: string[]): Promise<void>;
+
+  /** Registers (or updates the credentials of) a tenant; audited without the secret. */
+  registerTenant(tenant: Omit<TenantRecord, 'createdAt'>, actor: string): Promise<TenantRecord>;
+  getTenant(name: string): Promise<TenantRecord | undefined>;
+  getTenantByDomain(domain: string): Promise<TenantRecord | undefined>;
+  listTenants(): Promise<TenantRecord[]>;
+}
+
+/** A registered Auth0 tenant (for `isolation: dedicated-tenant`); the secret is sealed at rest. */
+export interface TenantRecord {
+  name: string;
+  domain: string;
+  clientId: string;
+  clientSecret: string;
+  createdAt: Date;
 }
 
 export interface ClientUrlIntent {

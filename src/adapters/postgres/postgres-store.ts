@@ -30,6 +30,7 @@ import type {
   StepRecord,
   StepStatus,
   Store,
+  TenantRecord,
   UrlLists,
 } from '../../ports/store.js';
 import type { SecretBox } from './secret-box.js';
@@ -136,10 +137,18 @@ type AuditRow = {
   at: Date;
   actor: string;
   action: string;
-  org_name: string;
+  org_name: string | null;
   run_id: string | null;
   before: unknown;
   after: unknown;
+};
+
+type TenantRow = {
+  name: string;
+  domain: string;
+  client_id: string;
+  client_secret_sealed: string;
+  created_at: Date;
 };
 
 type IntentRow = {
@@ -186,6 +195,14 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
     createdAt: row.created_at,
     startedAt: row.started_at ?? undefined,
     finishedAt: row.finished_at ?? undefined,
+  });
+
+  const toTenant = (row: TenantRow): TenantRecord => ({
+    name: row.name,
+    domain: row.domain,
+    clientId: row.client_id,
+    clientSecret: box.open(row.client_secret_sealed),
+    createdAt: row.created_at,
   });
 
   const toStep = (row: StepRow): StepRecord => ({
@@ -480,7 +497,7 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
         at: row.at,
         actor: row.actor,
         action: row.action,
-        orgName: row.org_name,
+        orgName: row.org_name ?? undefined,
         runId: row.run_id ?? undefined,
         before: row.before,
         after: row.after,
@@ -565,6 +582,44 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
         [tenant, clientName, orgNames, keys.map((key) => readRevisions.get(key) ?? null)],
       );
       for (const key of keys) readRevisions.delete(key);
+    },
+
+    async registerTenant(tenant, actor) {
+      const { rows } = await pool.query<TenantRow>(
+        `INSERT INTO tenants (name, domain, client_id, client_secret_sealed) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET domain = EXCLUDED.domain, client_id = EXCLUDED.client_id,
+           client_secret_sealed = EXCLUDED.client_secret_sealed
+         RETURNING *`,
+        [tenant.name, tenant.domain, tenant.clientId, box.seal(tenant.clientSecret)],
+      );
+      await pool.query(
+        `INSERT INTO audit_events (actor, action, org_name, run_id, before, after) VALUES ($1, 'tenant.registered', NULL, NULL, NULL, $2)`,
+        [
+          actor,
+          JSON.stringify({
+            name: tenant.name,
+            domain: tenant.domain,
+            clientId: tenant.clientId,
+            clientSecret: '(set)',
+          }),
+        ],
+      );
+      return toTenant(rows[0]!);
+    },
+
+    async getTenant(name) {
+      const { rows } = await pool.query<TenantRow>('SELECT * FROM tenants WHERE name = $1', [name]);
+      return rows[0] ? toTenant(rows[0]) : undefined;
+    },
+
+    async getTenantByDomain(domain) {
+      const { rows } = await pool.query<TenantRow>('SELECT * FROM tenants WHERE domain = $1', [domain]);
+      return rows[0] ? toTenant(rows[0]) : undefined;
+    },
+
+    async listTenants() {
+      const { rows } = await pool.query<TenantRow>('SELECT * FROM tenants ORDER BY name');
+      return rows.map(toTenant);
     },
   };
 }

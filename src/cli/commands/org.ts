@@ -55,7 +55,7 @@ async function withOrgadmin<T>(fn: (orgadmin: Orgadmin) => Promise<T>): Promise<
 
 async function planFor(orgadmin: Orgadmin, name: string, desired: OrgSpec | undefined): Promise<Step[]> {
   const org = await orgadmin.store.getOrg(name);
-  const tenant = orgadmin.engine.tenantFor(org?.tenant ?? orgadmin.defaultTenant.domain);
+  const tenant = await orgadmin.engine.tenantFor(org?.tenant ?? orgadmin.defaultTenant.domain);
   const observed = await tenant.observe(observeRequest(name, [desired, org?.appliedSpec]));
   return plan({ desired, applied: org?.appliedSpec, observed });
 }

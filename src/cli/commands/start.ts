@@ -62,9 +62,13 @@ export const startCommand: Command = {
         // Other orgadmin processes on this state folder (`orgadmin org apply`, workers) provision into this tenant.
         const connectionFile = localConnectionFile(config.home);
         mkdirSync(dirname(connectionFile), { recursive: true });
-        writeFileSync(connectionFile, JSON.stringify({ domain, clientId, clientSecret, caCertPath }), {
-          mode: 0o600,
-        });
+        writeFileSync(
+          connectionFile,
+          JSON.stringify({ domain, clientId, clientSecret, caCertPath, adminToken }),
+          {
+            mode: 0o600,
+          },
+        );
         process.stdout.write(
           `${JSON.stringify({ domain, clientId, clientSecret, audience, caCertPath, adminToken })}\n`,
         );
