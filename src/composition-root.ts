@@ -101,7 +101,7 @@ export async function openOrgadmin(
           domain === defaultTenant.domain ? defaultTenant : await store.getTenantByDomain(domain);
         if (!credentials)
           throw new OrgadminError('tenant.not_registered', `no registered tenant has the domain ${domain}`);
-        tenant = createSdkTenant(credentials);
+        tenant = createSdkTenant({ ...credentials, rateLimits: { profile: config.rateLimits } });
         tenants.set(domain, tenant);
       }
       return tenant;

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       auth0: undefined,
       auth0Local: { port: DEFAULT_AUTH0_LOCAL_PORT, rateLimits: 'enterprise' },
       secretKey: undefined,
+      rateLimits: 'enterprise',
     });
   });
 

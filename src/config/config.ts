@@ -29,6 +29,9 @@ const environmentSchema = z.object({
     .pipe(port.optional()),
   AUTH0_LOCAL_RATE_LIMITS: optionalText,
   ORGADMIN_SECRET_KEY: optionalText,
+  AUTH0_RATE_LIMITS: optionalText.pipe(
+    z.enum(['free', 'self-service', 'enterprise', 'unlimited']).optional(),
+  ),
 });
 
 export interface Auth0TenantConfig {
@@ -47,6 +50,8 @@ export interface Config {
   auth0Local: { port: number; rateLimits: string };
   /** Key that encrypts secrets at rest; generated into `<home>/secret.key` when unset. Never logged. */
   secretKey: string | undefined;
+  /** The Auth0 plan whose published rate limits the client-side budget keeps to. */
+  rateLimits: 'free' | 'self-service' | 'enterprise' | 'unlimited';
 }
 
 export class ConfigError extends Error {
@@ -86,5 +91,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       rateLimits: values.AUTH0_LOCAL_RATE_LIMITS ?? 'enterprise',
     },
     secretKey: values.ORGADMIN_SECRET_KEY,
+    // Against auth0-local the budget follows the profile auth0-local runs with; against Auth0, the plan given.
+    rateLimits:
+      values.AUTH0_RATE_LIMITS ??
+      (given === 3
+        ? 'enterprise'
+        : ((values.AUTH0_LOCAL_RATE_LIMITS ?? 'enterprise') as Config['rateLimits'])),
   };
 }

@@ -5,6 +5,9 @@
  * - Every SDK call goes through `call()`, which classifies failures once (`classifyAuth0Error`). The SDK never
  *   retries on its own (`maxRetries: 0` on the client and on every request): the engine owns retries, and an SDK
  *   retry of a POST after a lost answer is exactly the ambiguous case the engine reconciles.
+ * - Given the tenant's plan (`rateLimits`), every Management API request passes a client-side rate budget
+ *   (`rate-budget.ts`, in the client's `fetch`), so normal operation stays inside Auth0's buckets instead of learning
+ *   them from 429s.
  * - Objects are found by natural key (organization and connection name, user email + connection, role name) and are
  *   updated or deleted only when they carry this organization's ownership tag.
  * - Creates that meet a 409 look the object up and adopt it only when it is tagged as this organization's.
@@ -36,6 +39,7 @@ import {
   type StepOutcome,
 } from '../../ports/auth0-tenant.js';
 import { classifyAuth0Error } from './classify.js';
+import { budgetedFetch, rateBudgetFor, type RateBudget, type RateLimitOptions } from './rate-budget.js';
 
 /** Metadata key naming the run that created (or last changed) an object, for diagnosis. */
 export const RUN_TAG = `${RESERVED_METADATA_PREFIX}run`;
@@ -65,25 +69,40 @@ export interface SdkTenantCredentials {
   domain: string;
   clientId: string;
   clientSecret: string;
-  /** Per-request timeout (default 30 s). */
+  /** Per-request timeout (default 30 s); time spent waiting for the rate budget does not count. */
   timeoutInSeconds?: number | undefined;
+  /**
+   * The client-side rate budget (`rate-budget.ts`): the tenant's plan (e.g. `{ profile: 'enterprise' }` for a
+   * public-cloud production tenant), or a budget shared with other clients of the same tenant. Default: none — this
+   * function cannot tell a real tenant from auth0-local (whose default is unlimited), so the caller that knows the
+   * tenant's plan (configuration, through the composition root) passes it.
+   */
+  rateLimits?: RateLimitOptions | RateBudget | false | undefined;
 }
 
 export interface SdkTenantFromClient {
   domain: string;
-  /** An existing client (e.g. a test's); retries are switched off per request regardless of its options. */
+  /**
+   * An existing client (e.g. a test's); retries are switched off per request regardless of its options. It gets no
+   * rate budget (the budget sits in the client's `fetch`).
+   */
   client: ManagementClient;
   timeoutInSeconds?: number | undefined;
 }
 
-/** The `ManagementClient` orgadmin uses: credentials, a timeout, and no SDK retries. */
+/** The `ManagementClient` orgadmin uses: credentials, a timeout, no SDK retries, and the rate budget. */
 export function createManagementClient(options: SdkTenantCredentials): ManagementClient {
+  const timeoutInSeconds = options.timeoutInSeconds ?? 30;
+  const limits = options.rateLimits ?? false;
   return new ManagementClient({
     domain: options.domain,
     clientId: options.clientId,
     clientSecret: options.clientSecret,
-    timeoutInSeconds: options.timeoutInSeconds ?? 30,
+    timeoutInSeconds,
     maxRetries: 0,
+    ...(limits === false
+      ? {}
+      : { fetch: budgetedFetch(rateBudgetFor(limits), { timeoutMs: timeoutInSeconds * 1000 }) }),
   });
 }
 
