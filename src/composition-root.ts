@@ -59,6 +59,8 @@ export interface Orgadmin {
    * named by `tenant` (default: the organization's name); with auth0-local an unregistered one is created on demand.
    */
   tenantForSpec(spec: OrgSpec, actor: string): Promise<string>;
+  /** Like `tenantForSpec` without side effects: undefined for a dedicated tenant that is not registered yet. */
+  findTenantForSpec(spec: OrgSpec): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -122,12 +124,17 @@ export async function openOrgadmin(
       await store.registerTenant({ name, ...created }, actor);
       return created.domain;
     };
+    const findTenantForSpec = async (spec: OrgSpec): Promise<string | undefined> =>
+      spec.isolation === 'dedicated-tenant'
+        ? (await store.getTenant(spec.tenant ?? spec.name))?.domain
+        : defaultTenant.domain;
     return {
       config,
       store,
       defaultTenant,
       engine: { store, tenantFor, ...(options.log ? { log: options.log } : {}) },
       tenantForSpec,
+      findTenantForSpec,
       close: () => database.close(),
     };
   } catch (error) {

@@ -6,10 +6,20 @@
 import { auth0LocalCommand } from './commands/auth0-local.js';
 import { orgCommand, runCommand, runsCommand } from './commands/org.js';
 import { startCommand } from './commands/start.js';
+import { tenantCommand } from './commands/tenant.js';
+import { workerCommand } from './commands/worker.js';
 import { ERROR_CODES, OrgadminError } from '../domain/errors.js';
 import type { Command } from './command.js';
 
-const COMMANDS: Command[] = [startCommand, orgCommand, runsCommand, runCommand, auth0LocalCommand];
+const COMMANDS: Command[] = [
+  startCommand,
+  orgCommand,
+  runsCommand,
+  runCommand,
+  workerCommand,
+  tenantCommand,
+  auth0LocalCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

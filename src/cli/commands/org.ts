@@ -12,9 +12,11 @@ import { loadConfig } from '../../config/config.js';
 import { redactSecrets, type OrgSpec } from '../../domain/org-spec.js';
 import { describeStep, plan, type Step } from '../../domain/plan.js';
 import { parseSpecs } from '../../domain/spec-document.js';
-import { executeRun, observeRequest, RetryLaterError } from '../../engine/run-executor.js';
+import { observeRequest } from '../../engine/run-executor.js';
+import { RUN_BUSY, RunBusyError, startWorker } from '../../engine/worker.js';
 import type { RunRecord } from '../../ports/store.js';
 import { printErr, type Command } from '../command.js';
+import { openRunQueue } from './worker.js';
 
 const HELP = `Usage:
   orgadmin org plan -f FILE|DIR [--json]            show what apply would change (no writes)
@@ -55,8 +57,14 @@ async function withOrgadmin<T>(fn: (orgadmin: Orgadmin) => Promise<T>): Promise<
 
 async function planFor(orgadmin: Orgadmin, name: string, desired: OrgSpec | undefined): Promise<Step[]> {
   const org = await orgadmin.store.getOrg(name);
-  const tenant = await orgadmin.engine.tenantFor(org?.tenant ?? orgadmin.defaultTenant.domain);
-  const observed = await tenant.observe(observeRequest(name, [desired, org?.appliedSpec]));
+  const domain =
+    org?.tenant ?? (desired ? await orgadmin.findTenantForSpec(desired) : orgadmin.defaultTenant.domain);
+  // A dedicated tenant that does not exist yet holds nothing: plan against an empty tenant (and create nothing now).
+  const observed = domain
+    ? await (
+        await orgadmin.engine.tenantFor(domain)
+      ).observe(observeRequest(name, [desired, org?.appliedSpec]))
+    : { connections: [], clients: [], adminRoleExists: false };
   return plan({ desired, applied: org?.appliedSpec, observed });
 }
 
@@ -65,34 +73,120 @@ function printPlan(name: string, steps: Step[]): void {
   for (const step of steps) print(`  + ${describeStep(step)}`);
 }
 
-async function runToEnd(orgadmin: Orgadmin, run: RunRecord, json: boolean): Promise<RunRecord> {
-  const deps = {
-    ...orgadmin.engine,
-    onStep: (
-      r: RunRecord,
-      record: { status: string; lastError?: string | undefined },
-      description: string,
-    ) => {
-      if (!json)
-        printErr(
-          `  ${record.status === 'done' ? '✓' : '✗'} ${r.orgName}: ${description}${record.lastError ? ` — ${record.lastError}` : ''}`,
-        );
-    },
-    onAdminLink: (r: RunRecord, url: string) => {
-      // Shown once to the operator, who hands it to the administrator; never stored.
-      printErr(`  → ${r.orgName}: administrator link: ${url}`);
-    },
+/** How often `apply` reads the store for the progress of runs another process executes. */
+const PROGRESS_POLL_MS = 250;
+/** Runs the temporary in-process worker of `apply` executes at once. */
+const LOCAL_CONCURRENCY = 4;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until every run has ended, while working the queue in-process: the runs are enqueued, and this process's
+ * temporary worker takes jobs like any `orgadmin worker` does (pg-boss gives each job to one of them), so one
+ * command is enough when no worker runs. Progress is drawn as steps complete — from the engine's callbacks for
+ * runs executed here, from the store for runs another process took. A run whose attempt failed (transient failures
+ * outlasted the retries) is left open: the queue offers it again later.
+ */
+async function runToEnd(
+  orgadmin: Orgadmin,
+  create: (enqueued: (run: RunRecord) => Promise<void>) => Promise<void>,
+  json: boolean,
+): Promise<{ runs: RunRecord[]; error?: Error }> {
+  const { store } = orgadmin;
+  const ours = new Map<string, RunRecord>();
+  const shown = new Set<string>();
+  const linked = new Set<string>();
+  const leftOpen = new Map<string, string>();
+  const showStep = (
+    run: { id: string; orgName: string },
+    record: { index: number; status: string; lastError?: string | undefined },
+    description: string,
+  ): void => {
+    const key = `${run.id}#${record.index}:${record.status}`;
+    if (json || shown.has(key)) return;
+    shown.add(key);
+    printErr(
+      `  ${record.status === 'done' ? '✓' : '✗'} ${run.orgName}: ${description}${record.lastError ? ` — ${record.lastError}` : ''}`,
+    );
   };
+  const queue = await openRunQueue(orgadmin, { maxConnections: LOCAL_CONCURRENCY + 2 });
   try {
-    return await executeRun(deps, run.id);
-  } catch (error) {
-    if (error instanceof RetryLaterError) {
-      printErr(
-        `  … ${run.orgName}: ${error.message}; the run stays open and resumes on the next apply or worker`,
-      );
-      return (await orgadmin.store.getRun(run.id)) ?? run;
+    const worker = await startWorker({
+      queue,
+      concurrency: LOCAL_CONCURRENCY,
+      resumeUnfinished: false,
+      engine: {
+        ...orgadmin.engine,
+        onStep: (run, record, description) => {
+          if (ours.has(run.id)) showStep(run, record, description);
+        },
+        onAdminLink: (run, url) => {
+          // Shown once to the operator, who hands it to the administrator; never stored. Links of runs that are
+          // not this command's are not shown to this operator.
+          if (!ours.has(run.id)) return;
+          linked.add(run.id);
+          printErr(`  → ${run.orgName}: administrator link: ${url}`);
+        },
+      },
+      onAttempt: (job, outcome) => {
+        if ('error' in outcome && ours.has(job.runId) && !(outcome.error instanceof RunBusyError))
+          leftOpen.set(
+            job.runId,
+            outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
+          );
+      },
+    });
+    let error: Error | undefined;
+    try {
+      await create(async (run) => {
+        ours.set(run.id, run);
+        await queue.enqueue(run.id);
+        worker.notify();
+      });
+    } catch (creating) {
+      // Runs already created still run to the end; the error is reported after them.
+      error = creating instanceof Error ? creating : new Error(String(creating));
     }
-    throw error;
+    const waiting = new Set(ours.keys());
+    const linkNoted = new Set<string>();
+    while (waiting.size > 0) {
+      for (const id of [...waiting]) {
+        const run = (await store.getRun(id)) ?? ours.get(id)!;
+        if (run.state !== 'pending') {
+          for (const record of await store.steps(id)) {
+            if (record.status !== 'done' && record.status !== 'failed') continue;
+            showStep(run, record, describeStep(record.step));
+            const issuesLink =
+              record.step.kind === 'send-password-ticket' || record.step.kind === 'invite-admin';
+            if (issuesLink && record.status === 'done' && !linked.has(id) && !linkNoted.has(id)) {
+              linkNoted.add(id);
+              printErr(`  → ${run.orgName}: administrator link: issued by the worker that executed the run`);
+            }
+          }
+        }
+        if (run.state === 'succeeded' || run.state === 'failed') {
+          waiting.delete(id);
+          continue;
+        }
+        let why = leftOpen.get(id);
+        if (why === undefined) {
+          const job = await queue.jobState(id);
+          if (job && (job.state === 'retry' || job.state === 'failed') && !job.lastError?.includes(RUN_BUSY))
+            why = job.lastError ?? 'the last attempt failed';
+        }
+        if (why !== undefined) {
+          printErr(`  … ${run.orgName}: ${why}; the run stays open and resumes on the next apply or worker`);
+          waiting.delete(id);
+        }
+      }
+      if (waiting.size > 0) await sleep(PROGRESS_POLL_MS);
+    }
+    await worker.stop();
+    const runs: RunRecord[] = [];
+    for (const [id, run] of ours) runs.push((await store.getRun(id)) ?? run);
+    return { runs, ...(error === undefined ? {} : { error }) };
+  } finally {
+    await queue.close();
   }
 }
 
@@ -135,20 +229,32 @@ async function apply(args: string[], removal: boolean): Promise<number> {
       else for (const [name, steps] of Object.entries(plans)) printPlan(name, steps);
       return 0;
     }
-    const results: RunRecord[] = [];
-    for (const [index, name] of names.entries()) {
-      const existing = await orgadmin.store.getOrg(name);
-      if (removal && !existing) throw new Error(`no organization named ${name}`);
-      const run = await orgadmin.store.createRun({
-        orgName: name,
-        tenant: existing?.tenant ?? orgadmin.defaultTenant.domain,
-        kind: removal ? 'remove' : 'apply',
-        desired: removal ? undefined : specs[index],
-        requestedBy: who(),
-      });
-      if (!values.json) printErr(`${name}: run ${run.id} (${run.kind})`);
-      results.push(await runToEnd(orgadmin, run, values.json ?? false));
-    }
+    const { runs: results, error } = await runToEnd(
+      orgadmin,
+      async (enqueued) => {
+        for (const [index, name] of names.entries()) {
+          const existing = await orgadmin.store.getOrg(name);
+          if (removal && !existing) throw new Error(`no organization named ${name}`);
+          const desired = specs[index];
+          const tenant =
+            existing && existing.status !== 'removed'
+              ? existing.tenant
+              : desired
+                ? await orgadmin.tenantForSpec(desired, who())
+                : orgadmin.defaultTenant.domain;
+          const run = await orgadmin.store.createRun({
+            orgName: name,
+            tenant,
+            kind: removal ? 'remove' : 'apply',
+            desired: removal ? undefined : specs[index],
+            requestedBy: who(),
+          });
+          if (!values.json) printErr(`${name}: run ${run.id} (${run.kind})`);
+          await enqueued(run);
+        }
+      },
+      values.json ?? false,
+    );
     if (values.json)
       print(
         JSON.stringify(
@@ -157,6 +263,7 @@ async function apply(args: string[], removal: boolean): Promise<number> {
       );
     else
       for (const run of results) print(`${run.orgName}: ${run.state}${run.error ? ` — ${run.error}` : ''}`);
+    if (error !== undefined) throw error;
     return results.every((run) => run.state === 'succeeded') ? 0 : 1;
   });
 }

@@ -1,0 +1,166 @@
+/**
+ * `orgadmin worker`: executes queued runs until SIGINT/SIGTERM, then stops gracefully (running runs finish, up to
+ * a timeout; the rest are handed back to the queue). Any number of workers may run, in any number of processes.
+ * Also the place where the run queue is opened for the CLI (`openRunQueue`) and where test hooks are composed.
+ */
+import { parseArgs } from 'node:util';
+
+import { openDatabase } from '../../adapters/postgres/database.js';
+import { createJobQueue, type JobQueueOptions } from '../../adapters/postgres/job-queue.js';
+import { openOrgadmin, type Orgadmin } from '../../composition-root.js';
+import { loadConfig } from '../../config/config.js';
+import type { Step } from '../../domain/plan.js';
+import type { EngineDeps, Failpoint } from '../../engine/run-executor.js';
+import { startWorker, type RunQueue } from '../../engine/worker.js';
+import { printErr, untilSignal, type Command } from '../command.js';
+
+const HELP = `Usage: orgadmin worker [--concurrency N] [--lease SECONDS] [--poll SECONDS]
+
+Executes queued runs (from \`org apply\`, \`org delete\` and unfinished runs found at start) until Ctrl-C or
+SIGTERM. Run as many workers as you like; each run is executed by one of them at a time.
+
+Options:
+  --concurrency N        runs executed at once (default 4)
+  --lease SECONDS        lease of the jobs this worker enqueues (unfinished runs found at start): a job whose
+                         worker stopped beating for this long is retried elsewhere (default 60)
+  --poll SECONDS         how often an idle worker looks for jobs (default 2, at least 0.5)
+  --maintenance SECONDS  how often expired leases are looked for (default 30)
+  --retry-delay SECONDS  base delay of the retry backoff of failed attempts (default 5)
+  --stop-timeout SECONDS how long a stopping worker waits for running runs (default 30)
+`;
+
+/**
+ * Opens the run queue on orgadmin's database. The embedded server is joined once more for its URL (a lease of
+ * its own, released on close), so this works with and without DATABASE_URL.
+ */
+export async function openRunQueue(
+  orgadmin: Orgadmin,
+  options: Omit<JobQueueOptions, 'connectionString'> = {},
+): Promise<RunQueue> {
+  const { config } = orgadmin;
+  const database = config.databaseUrl
+    ? undefined
+    : await openDatabase({ home: config.home, ...(options.log ? { log: options.log } : {}) });
+  try {
+    const queue = await createJobQueue({
+      ...options,
+      connectionString: config.databaseUrl ?? database!.url,
+    });
+    return {
+      ...queue,
+      async close(closeOptions) {
+        try {
+          await queue.close(closeOptions);
+        } finally {
+          await database?.close();
+        }
+      },
+    };
+  } catch (error) {
+    await database?.close();
+    throw error;
+  }
+}
+
+/**
+ * Test hook, composed here only: `ORGADMIN_TEST_CRASH=<step key or kind>@<failpoint>` kills this process with
+ * SIGKILL at that failpoint of the first matching step — a crash at an exact instant, for crash-recovery tests.
+ */
+export function crashHook(value: string | undefined): EngineDeps['__test__failpoint'] {
+  if (!value) return undefined;
+  const at = value.lastIndexOf('@');
+  const target = value.slice(0, at);
+  const point = value.slice(at + 1);
+  const points: Failpoint[] = ['before-call', 'after-call', 'after-record'];
+  if (at <= 0 || !points.includes(point as Failpoint))
+    throw new Error(`ORGADMIN_TEST_CRASH must look like <step key or kind>@<${points.join('|')}>`);
+  return (failpoint: Failpoint, step: Step) => {
+    if (failpoint === point && (step.key === target || step.kind === target)) {
+      process.stderr.write(`orgadmin worker: ORGADMIN_TEST_CRASH: SIGKILL at ${value}\n`);
+      process.kill(process.pid, 'SIGKILL');
+    }
+  };
+}
+
+function seconds(value: string | undefined, name: string, minimum: number): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < minimum)
+    throw new Error(`--${name} must be a number ≥ ${minimum}`);
+  return parsed;
+}
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'execute queued runs until stopped (--concurrency N)',
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        concurrency: { type: 'string' },
+        lease: { type: 'string' },
+        poll: { type: 'string' },
+        maintenance: { type: 'string' },
+        'retry-delay': { type: 'string' },
+        'stop-timeout': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const concurrency = seconds(values.concurrency, 'concurrency', 1) ?? 4;
+    if (!Number.isInteger(concurrency)) throw new Error('--concurrency must be an integer ≥ 1');
+    const lease = seconds(values.lease, 'lease', 1);
+    const poll = seconds(values.poll, 'poll', 0.5);
+    const maintenance = seconds(values.maintenance, 'maintenance', 1);
+    const retryDelay = seconds(values['retry-delay'], 'retry-delay', 0);
+    const stopTimeout = seconds(values['stop-timeout'], 'stop-timeout', 0) ?? 30;
+    const failpoint = crashHook(process.env['ORGADMIN_TEST_CRASH']);
+
+    const tag = `orgadmin worker[${process.pid}]`;
+    const log = (line: string): void => printErr(`${tag}: ${line}`);
+    // Listen before anything slow, so a signal during start-up still stops the worker gracefully.
+    const signal = untilSignal();
+    const orgadmin = await openOrgadmin(loadConfig(process.env, process.cwd()));
+    try {
+      const queue = await openRunQueue(orgadmin, {
+        log,
+        maxConnections: 4,
+        ...(lease !== undefined ? { expireInSeconds: Math.ceil(lease) } : {}),
+        ...(poll !== undefined ? { pollIntervalMs: Math.round(poll * 1000) } : {}),
+        ...(maintenance !== undefined ? { maintenanceIntervalSeconds: Math.ceil(maintenance) } : {}),
+        ...(retryDelay !== undefined ? { retryDelaySeconds: Math.round(retryDelay) } : {}),
+      });
+      try {
+        const worker = await startWorker({
+          queue,
+          engine: {
+            ...orgadmin.engine,
+            log,
+            // The link is for the organization's administrator: never logged. The operator gets it when the
+            // run is applied in-process (`org apply` with no worker taking the job first).
+            onAdminLink: (run) =>
+              log(`run ${run.id} (${run.orgName}): administrator link issued (not logged)`),
+            ...(failpoint ? { __test__failpoint: failpoint } : {}),
+          },
+          concurrency,
+          log,
+          rescanIntervalMs: 5 * 60_000,
+        });
+        log(`ready (concurrency ${concurrency})`);
+        const received = await signal;
+        log(`${received}: stopping (waiting up to ${stopTimeout} s for running runs)`);
+        await worker.stop({ timeoutMs: stopTimeout * 1000 });
+      } finally {
+        await queue.close({ timeoutMs: 1000 });
+      }
+      log('stopped');
+      return 0;
+    } finally {
+      await orgadmin.close();
+    }
+  },
+};
