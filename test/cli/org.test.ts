@@ -4,13 +4,17 @@
  * with every problem listed and not a single call to Auth0.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { managementClient, startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
+import {
+  managementClient,
+  orgadminHomeFor,
+  startTestAuth0Local,
+  type TestAuth0Local,
+} from '../helpers/auth0-local.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 let local: TestAuth0Local;
@@ -20,13 +24,7 @@ let home: string;
 beforeAll(async () => {
   local = await startTestAuth0Local();
   database = await createTestDatabase();
-  home = mkdtempSync(join(tmpdir(), 'orgadmin-cli-'));
-  mkdirSync(join(home, 'auth0-local'), { recursive: true });
-  const { domain, clientId, clientSecret, caCertPath } = local;
-  writeFileSync(
-    join(home, 'auth0-local', 'connection.json'),
-    JSON.stringify({ domain, clientId, clientSecret, caCertPath }),
-  );
+  home = orgadminHomeFor(local, 'orgadmin-cli-');
   await managementClient(local).clients.create({ name: 'Portal', app_type: 'regular_web' });
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@
  * auth0-local an unregistered tenant is created on demand and registered, its client secret sealed at rest. The
  * default tenant is not touched.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,7 +13,12 @@ import { openOrgadmin, type Orgadmin } from '../../src/composition-root.js';
 import { loadConfig } from '../../src/config/config.js';
 import { validateSpecs } from '../../src/domain/spec-document.js';
 import { executeRun } from '../../src/engine/run-executor.js';
-import { managementClient, startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
+import {
+  managementClient,
+  orgadminHomeFor,
+  startTestAuth0Local,
+  type TestAuth0Local,
+} from '../helpers/auth0-local.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 let local: TestAuth0Local;
@@ -23,13 +28,7 @@ let orgadmin: Orgadmin;
 beforeAll(async () => {
   local = await startTestAuth0Local();
   database = await createTestDatabase();
-  const home = mkdtempSync(join(tmpdir(), 'orgadmin-dedicated-'));
-  mkdirSync(join(home, 'auth0-local'), { recursive: true });
-  const { domain, clientId, clientSecret, caCertPath, adminToken } = local;
-  writeFileSync(
-    join(home, 'auth0-local', 'connection.json'),
-    JSON.stringify({ domain, clientId, clientSecret, caCertPath, adminToken }),
-  );
+  const home = orgadminHomeFor(local, 'orgadmin-dedicated-');
   orgadmin = await openOrgadmin(
     loadConfig({ ORGADMIN_HOME: home, DATABASE_URL: database.url, ORGADMIN_SECRET_KEY: 'k' }, process.cwd()),
   );

@@ -7,8 +7,7 @@
  * with no duplicate and nothing untagged in Auth0.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { ManagementClient } from 'auth0';
@@ -24,7 +23,12 @@ import { validateSpecs } from '../../src/domain/spec-document.js';
 import type { Failpoint } from '../../src/engine/run-executor.js';
 import type { RunJob, RunQueue } from '../../src/engine/worker.js';
 import type { RunRecord, Store } from '../../src/ports/store.js';
-import { managementClient, startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
+import {
+  managementClient,
+  orgadminHomeFor,
+  startTestAuth0Local,
+  type TestAuth0Local,
+} from '../helpers/auth0-local.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 const SECRET_KEY = 'test-secret-key';
@@ -52,13 +56,7 @@ const workers = new Set<WorkerProcess>();
 beforeAll(async () => {
   local = await startTestAuth0Local();
   database = await createTestDatabase();
-  home = mkdtempSync(join(tmpdir(), 'orgadmin-worker-'));
-  mkdirSync(join(home, 'auth0-local'), { recursive: true });
-  const { domain, clientId, clientSecret, caCertPath } = local;
-  writeFileSync(
-    join(home, 'auth0-local', 'connection.json'),
-    JSON.stringify({ domain, clientId, clientSecret, caCertPath }),
-  );
+  home = orgadminHomeFor(local, 'orgadmin-worker-');
   store = createPostgresStore(database.pool, { secrets: loadSecretBox({ home, key: SECRET_KEY }) });
   // The test's own handle on the queue: it enqueues (jobs carry this short lease) and takes no part in maintenance.
   queue = await createJobQueue({ connectionString: database.url, ...FAST, supervise: false });
@@ -258,13 +256,13 @@ describe('the run queue (pg-boss)', () => {
 
   it('lets one executor hold a run at a time', async () => {
     const other = await createJobQueue({ connectionString: database.url, ...FAST, supervise: false });
-    let release!: () => void;
+    let release: (() => void) | undefined;
     const holding = queue.withRunLock('run-x', () => new Promise<void>((resolve) => (release = resolve)));
-    await expect
-      .poll(async () => (await other.withRunLock('run-x', () => Promise.resolve())).locked)
-      .toBe(false);
+    // Only once the holder's function runs does it hold the lock; probing earlier would race it for the lock.
+    await expect.poll(() => release).toBeDefined();
+    expect((await other.withRunLock('run-x', () => Promise.resolve())).locked).toBe(false);
     expect((await queue.withRunLock('run-x', () => Promise.resolve())).locked).toBe(false); // not re-entrant
-    release();
+    release?.();
     expect(await holding).toEqual({ locked: true, value: undefined });
     expect(await other.withRunLock('run-x', () => Promise.resolve(1))).toEqual({ locked: true, value: 1 });
     await other.close();

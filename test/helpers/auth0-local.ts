@@ -1,4 +1,8 @@
 /** Starting auth0-local inside a test file, with the CA the global setup made trusted, and an SDK client for it. */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { ManagementClient } from 'auth0';
 import { inject } from 'vitest';
 
@@ -32,4 +36,19 @@ export async function failure(promise: Promise<unknown>): Promise<{ statusCode: 
     return { statusCode, body };
   }
   throw new Error('expected the call to fail');
+}
+
+/**
+ * A fresh orgadmin state folder whose `auth0-local/connection.json` points at `local`, as `orgadmin start` leaves it,
+ * so orgadmin processes started by a test provision into that auth0-local.
+ */
+export function orgadminHomeFor(local: TestAuth0Local, prefix = 'orgadmin-home-'): string {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(join(home, 'auth0-local'), { recursive: true });
+  const { domain, clientId, clientSecret, caCertPath, adminToken } = local;
+  writeFileSync(
+    join(home, 'auth0-local', 'connection.json'),
+    JSON.stringify({ domain, clientId, clientSecret, caCertPath, adminToken }),
+  );
+  return home;
 }

@@ -27,6 +27,7 @@ import PgBoss from 'pg-boss';
 import pg from 'pg';
 
 import type { RunJob, RunJobState, RunQueue, RunQueueWork } from '../../engine/worker.js';
+import { transaction } from './transaction.js';
 
 export const RUN_QUEUE_NAME = 'orgadmin-run';
 export const JOB_QUEUE_SCHEMA = 'pgboss';
@@ -120,12 +121,8 @@ export async function createJobQueue(options: JobQueueOptions): Promise<RunQueue
 
   const queue: RunQueue = {
     async enqueue(runId) {
-      const client = await pool.connect();
-      const ignore = (): void => undefined;
-      client.on('error', ignore);
-      let reusable = false;
-      try {
-        await client.query('BEGIN');
+      return transaction(pool, async (client) => {
+        // Serializes enqueues of one run, so "no open job yet" and the send cannot interleave with another's.
         await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [
           ENQUEUE_LOCK_NAMESPACE,
           runId,
@@ -134,24 +131,15 @@ export async function createJobQueue(options: JobQueueOptions): Promise<RunQueue
           `SELECT 1 FROM ${schema}.job WHERE name = $1 AND singleton_key = $2 AND state < 'completed' LIMIT 1`,
           [RUN_QUEUE_NAME, runId],
         );
-        let id: string | null = null;
-        if (!open.rowCount) {
-          const data: RunJobData = { runId };
-          id = await boss.send(RUN_QUEUE_NAME, data, { ...jobOptions, singletonKey: runId, db: db(client) });
-        }
-        await client.query('COMMIT');
-        reusable = true;
+        if (open.rowCount) return false;
+        const data: RunJobData = { runId };
+        const id = await boss.send(RUN_QUEUE_NAME, data, {
+          ...jobOptions,
+          singletonKey: runId,
+          db: db(client),
+        });
         return id !== null;
-      } catch (error) {
-        await client.query('ROLLBACK').then(
-          () => (reusable = true),
-          () => undefined,
-        );
-        throw error;
-      } finally {
-        client.removeListener('error', ignore);
-        client.release(!reusable);
-      }
+      });
     },
 
     work({ concurrency }, handler) {

@@ -34,6 +34,7 @@ import type {
   UrlLists,
 } from '../../ports/store.js';
 import type { SecretBox } from './secret-box.js';
+import { transaction } from './transaction.js';
 
 export interface PostgresStoreOptions {
   /** Seals secrets before they are written and opens them on read. */
@@ -677,35 +678,6 @@ async function withAdvisoryLock<T>(
     }
     client.removeListener('error', ignore);
     client.release(!unlocked);
-  }
-}
-
-/** Runs `body` between BEGIN and COMMIT on one client; rolls back when it throws. */
-async function transaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  const ignore = (): void => undefined;
-  client.on('error', ignore);
-  let reusable = false;
-  try {
-    await client.query('BEGIN');
-    let result: T;
-    try {
-      result = await body(client);
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-        reusable = true;
-      } catch {
-        // The session is discarded below; the transaction dies with it.
-      }
-      throw error;
-    }
-    await client.query('COMMIT');
-    reusable = true;
-    return result;
-  } finally {
-    client.removeListener('error', ignore);
-    client.release(!reusable);
   }
 }
 
