@@ -79,6 +79,28 @@ it('provisions a dedicated-tenant organization into its own tenant, created on d
   expect(rows[0]!.client_secret_sealed).toMatch(/^v1:/);
   expect(await orgadmin.tenantForSpec(spec!, 'test')).toBe(domain);
   expect(local.tenants()).toHaveLength(2);
+
+  // Modify and remove happen in the dedicated tenant too.
+  const [changed] = validateSpecs([{ ...spec!, displayName: 'BigCorp AG' }]);
+  const modify = await orgadmin.store.createRun({
+    orgName: 'bigcorp',
+    tenant: domain,
+    kind: 'apply',
+    desired: changed,
+    requestedBy: 'test',
+  });
+  expect((await executeRun(orgadmin.engine, modify.id)).state).toBe('succeeded');
+  expect((await dedicated.organizations.getByName('bigcorp')).display_name).toBe('BigCorp AG');
+  const remove = await orgadmin.store.createRun({
+    orgName: 'bigcorp',
+    tenant: domain,
+    kind: 'remove',
+    desired: undefined,
+    requestedBy: 'test',
+  });
+  expect((await executeRun(orgadmin.engine, remove.id)).state).toBe('succeeded');
+  await expect(dedicated.organizations.getByName('bigcorp')).rejects.toMatchObject({ statusCode: 404 });
+  expect((await dedicated.clients.list()).data.find((c) => c.name === 'Default App')?.callbacks).toEqual([]);
 });
 
 it('refuses an unregistered dedicated tenant against a real Auth0 configuration', async () => {

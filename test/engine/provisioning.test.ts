@@ -200,9 +200,30 @@ describe('shared isolation with an invitation', () => {
     const invitations = await api.organizations.invitations.list(org.id!);
     expect(invitations.data.map((i) => i.invitee?.email)).toEqual(['it@beta.com']);
     expect(invitations.data[0]?.invitation_url).toContain('https://portal.example.com/login?invitation=');
-    // Removing the organization leaves the shared connection in place.
+
+    // Modify: only the difference (a display name and a callback), and no second invitation.
+    const from = local.requestLog.list().length;
+    const modified = await run({
+      name: 'beta',
+      displayName: 'Beta Inc',
+      connections: [{ shared: 'Username-Password-Authentication' }],
+      applications: [{ client: 'Portal', callbacks: ['https://beta.example.com/callback'] }],
+      admin: { email: 'it@beta.com' },
+    });
+    expect(modified.state).toBe('succeeded');
+    expect(writesSince(from)).toEqual(['PATCH /organizations/{org}', 'PATCH /clients/{client}']);
+    expect((await api.organizations.invitations.list(org.id!)).data).toHaveLength(1);
+
+    // Remove: the organization and its URL go; the shared connection stays, still enabled for its other clients.
+    const enabledBefore = (
+      await api.connections.clients.get((await connectionsNamed('Username-Password-Authentication'))[0]!.id!)
+    ).data;
     expect((await run('beta')).state).toBe('succeeded');
-    expect(await connectionsNamed('Username-Password-Authentication')).toHaveLength(1);
+    await expect(api.organizations.getByName('beta')).rejects.toMatchObject({ statusCode: 404 });
+    expect(await portalCallbacks()).not.toContain('https://beta.example.com/callback');
+    const [shared] = await connectionsNamed('Username-Password-Authentication');
+    expect(shared).toBeDefined();
+    expect((await api.connections.clients.get(shared!.id!)).data).toEqual(enabledBefore);
   });
 });
 
