@@ -4,7 +4,7 @@
  * with every problem listed and not a single call to Auth0.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,16 @@ describe('orgadmin org', () => {
     await expect(managementClient(local).organizations.getByName('acme')).rejects.toMatchObject({
       statusCode: 404,
     });
+  });
+
+  it('applies a directory of organizations with one progress bar', { timeout: 90_000 }, async () => {
+    const dir = join(home, 'many');
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['m1', 'm2', 'm3']) writeFileSync(join(dir, `${name}.yaml`), `name: ${name}\n`);
+    const applied = await orgadmin('org', 'apply', '-f', dir);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout.trim().split('\n')).toEqual(['m1: succeeded', 'm2: succeeded', 'm3: succeeded']);
+    expect(applied.stderr).toContain('[████████████████████] 3/3 organizations finished');
   });
 
   it(

@@ -149,6 +149,14 @@ async function runToEnd(
     }
     const waiting = new Set(ours.keys());
     const linkNoted = new Set<string>();
+    let failed = 0;
+    let shown = -1;
+    const showProgress = (): void => {
+      const done = ours.size - waiting.size;
+      if (json || ours.size < 2 || done === shown) return;
+      shown = done;
+      printErr(progressBar(done, ours.size, failed));
+    };
     while (waiting.size > 0) {
       for (const id of [...waiting]) {
         const run = (await store.getRun(id)) ?? ours.get(id)!;
@@ -165,6 +173,7 @@ async function runToEnd(
           }
         }
         if (run.state === 'succeeded' || run.state === 'failed') {
+          if (run.state === 'failed') failed += 1;
           waiting.delete(id);
           continue;
         }
@@ -179,6 +188,7 @@ async function runToEnd(
           waiting.delete(id);
         }
       }
+      showProgress();
       if (waiting.size > 0) await sleep(PROGRESS_POLL_MS);
     }
     await worker.stop();
@@ -188,6 +198,14 @@ async function runToEnd(
   } finally {
     await queue.close();
   }
+}
+
+/** `[██████░░░░░░░░░░░░░░] 9/30 organizations finished (1 failed)` — for applies of many organizations. */
+export function progressBar(done: number, total: number, failed: number): string {
+  const width = 20;
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+  return `[${bar}] ${done}/${total} organizations finished${failed > 0 ? ` (${failed} failed)` : ''}`;
 }
 
 function who(): string {
