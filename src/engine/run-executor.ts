@@ -9,7 +9,7 @@
  * out the run stays `running` and `RetryLaterError` tells the caller to resume it later (forward recovery).
  */
 import { ORG_ADMIN_ROLE } from '../domain/naming.js';
-import { connectionKind, type OrgSpec } from '../domain/org-spec.js';
+import type { OrgSpec } from '../domain/org-spec.js';
 import { compensationFor, describeStep, desiredConnections, plan, type Step } from '../domain/plan.js';
 import {
   Auth0Failure,
@@ -68,8 +68,7 @@ export function observeRequest(orgName: string, specs: (OrgSpec | undefined)[]):
   for (const spec of specs) {
     if (!spec) continue;
     for (const connection of desiredConnections(spec)) connectionNames.add(connection.name);
-    for (const entry of spec.connections)
-      if (connectionKind(entry) === 'shared' && 'shared' in entry) connectionNames.add(entry.shared);
+    for (const entry of spec.connections) if ('shared' in entry) connectionNames.add(entry.shared);
     for (const app of spec.applications) clientNames.add(app.client);
     adminEmail ??= spec.admin?.email;
   }
