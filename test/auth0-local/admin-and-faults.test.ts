@@ -3,23 +3,11 @@
  * domains, injected errors and latency scoped by method and path, "apply then drop the connection", "reply after",
  * the request log, state dump and reset.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  failure,
-  managementClient,
-  startTestAuth0Local,
-  type TestAuth0Local,
-} from '../helpers/auth0-local.js';
+import { failure, managementClient, useAuth0Local } from '../helpers/auth0-local.js';
 
-let local: TestAuth0Local;
-
-beforeAll(async () => {
-  local = await startTestAuth0Local();
-});
-afterAll(async () => {
-  await local.close();
-});
+const local = useAuth0Local();
 
 async function admin(
   method: string,

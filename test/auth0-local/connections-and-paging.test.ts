@@ -5,23 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 
-import {
-  failure,
-  managementClient,
-  startTestAuth0Local,
-  type TestAuth0Local,
-} from '../helpers/auth0-local.js';
+import { failure, managementClient, useAuth0Local } from '../helpers/auth0-local.js';
 
-let local: TestAuth0Local;
-
-beforeAll(async () => {
-  local = await startTestAuth0Local();
-});
-afterAll(async () => {
-  await local.close();
-});
+const local = useAuth0Local();
 
 interface Credentials {
   domain: string;

@@ -2,19 +2,15 @@
  * Acceptance 3: the lost-update hazard of whole-array client PATCHes is real on auth0-local, exactly as on Auth0:
  * concurrent uncoordinated read-modify-write callback additions lose entries; the same additions serialized do not.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 
-import { managementClient, startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
+import { managementClient, useAuth0Local } from '../helpers/auth0-local.js';
 
-let local: TestAuth0Local;
+const local = useAuth0Local();
 
-beforeAll(async () => {
+beforeAll(() => {
   // A little server-side latency widens the read-modify-write window, as network latency does against Auth0.
-  local = await startTestAuth0Local();
   local.faults.add({ method: 'GET', path: '^/api/v2/clients/', latencyMs: 5 });
-});
-afterAll(async () => {
-  await local.close();
 });
 
 const urls = Array.from({ length: 50 }, (_, i) => `https://tenant-${i}.example.com/callback`);

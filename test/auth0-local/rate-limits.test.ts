@@ -2,18 +2,11 @@
  * Acceptance 4: under the `free` profile a burst is answered with 429s that carry Auth0's rate-limit headers and
  * body, and the SDK's own retry (which waits for `x-ratelimit-reset`) completes the work.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
-import { managementClient, startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
+import { managementClient, useAuth0Local } from '../helpers/auth0-local.js';
 
-let local: TestAuth0Local;
-
-beforeAll(async () => {
-  local = await startTestAuth0Local({ rateLimits: 'free' });
-});
-afterAll(async () => {
-  await local.close();
-});
+const local = useAuth0Local({ rateLimits: 'free' });
 
 it('answers a burst with 429 and the x-ratelimit headers, and the SDK retry completes the work', async () => {
   const api = managementClient(local, { maxRetries: 10 });

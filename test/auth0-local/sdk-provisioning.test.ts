@@ -2,23 +2,11 @@
  * Acceptance 1: the official `auth0` SDK (v7, unmodified, trusting auth0-local's CA through NODE_EXTRA_CA_CERTS)
  * runs the whole provisioning sequence against auth0-local, and gets Auth0's status codes and bodies for errors.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  failure,
-  managementClient,
-  startTestAuth0Local,
-  type TestAuth0Local,
-} from '../helpers/auth0-local.js';
+import { failure, managementClient, useAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
 
-let local: TestAuth0Local;
-
-beforeAll(async () => {
-  local = await startTestAuth0Local();
-});
-afterAll(async () => {
-  await local.close();
-});
+const local = useAuth0Local();
 
 describe('the auth0 SDK against auth0-local', () => {
   it('trusts the CA only through NODE_EXTRA_CA_CERTS', () => {

@@ -6,18 +6,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  failure,
-  managementClient,
-  startTestAuth0Local,
-  type TestAuth0Local,
-} from '../helpers/auth0-local.js';
+import { failure, managementClient, useAuth0Local } from '../helpers/auth0-local.js';
 
-let local: TestAuth0Local;
-
-beforeAll(async () => {
+const local = useAuth0Local(() => {
   const seedFile = join(mkdtempSync(join(tmpdir(), 'auth0-local-seed-')), 'seed.yaml');
   writeFileSync(
     seedFile,
@@ -47,10 +40,7 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  local = await startTestAuth0Local({ seed: seedFile });
-});
-afterAll(async () => {
-  await local.close();
+  return { seed: seedFile };
 });
 
 describe('seed file', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ManagementClient } from 'auth0';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 import { startAuth0Local, type StartAuth0LocalOptions } from '../../auth0-local/index.js';
 
@@ -51,4 +51,27 @@ export function orgadminHomeFor(local: TestAuth0Local, prefix = 'orgadmin-home-'
     JSON.stringify({ domain, clientId, clientSecret, caCertPath, adminToken }),
   );
   return home;
+}
+
+/**
+ * One auth0-local for a whole test file: started before its tests, closed after them. The returned handle stands
+ * for the running instance (it forwards to it), so tests read `local.domain` as with a started one.
+ */
+export function useAuth0Local(
+  options: StartAuth0LocalOptions | (() => StartAuth0LocalOptions) = {},
+): TestAuth0Local {
+  let started: TestAuth0Local | undefined;
+  beforeAll(async () => {
+    started = await startTestAuth0Local(typeof options === 'function' ? options() : options);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as TestAuth0Local, {
+    get(_target, property) {
+      if (!started) throw new Error('auth0-local is used before the test file started it');
+      const value: unknown = Reflect.get(started, property, started);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(started) : value;
+    },
+  });
 }
