@@ -30,6 +30,18 @@ export default tseslint.config(
     },
   },
   {
+    // The portal's web UI (React, bundled by Vite): typed linting against web/tsconfig.json, browser globals.
+    files: ['web/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: { ...globals.browser },
+      parserOptions: {
+        projectService: false,
+        project: './web/tsconfig.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+  {
     // The domain is pure: planning and validation run anywhere (CLI, server, the portal's browser bundle) and are
     // tested without I/O. Platform modules and I/O libraries belong in adapters.
     files: ['src/domain/**/*.ts'],

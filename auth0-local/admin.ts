@@ -1,12 +1,13 @@
 /**
- * The admin API under `/__admin` (bearer `adminToken`): tenants, rate limits, fault rules, the request log, state
+ * The admin API under `/__admin` (bearer `adminToken`): tenants and their sign-in settings (`PATCH
+ * /__admin/tenants/{name}` with `rolesClaim`, `allowedLogoutUrls`), rate limits, fault rules, the request log, state
  * dumps and reset. It exists for tests and tooling in other processes; in-process callers can use the `Auth0Local`
  * handle directly.
  */
 import type { Context } from 'hono';
 
 import type { FaultRule } from './faults.js';
-import type { Auth0Local, TenantOptions } from './index.js';
+import type { Auth0Local, TenantOptions, TenantSettings } from './index.js';
 import type { RateLimitSpec } from './rate-limits.js';
 
 export function createAdminHandler(local: Auth0Local): (c: Context) => Promise<Response> {
@@ -34,7 +35,13 @@ export function createAdminHandler(local: Auth0Local): (c: Context) => Promise<R
             ? c.body(null, 204)
             : c.json({ message: 'no such tenant' }, 404);
         }
-        if (!tenantMatch[2] && method === 'GET') return c.json(local.tenantInfo(name));
+        if (!tenantMatch[2] && method === 'GET') {
+          return c.json({ ...local.tenantInfo(name), ...local.tenantSettings(name) });
+        }
+        if (!tenantMatch[2] && method === 'PATCH') {
+          const settings = local.updateTenantSettings(name, await body<TenantSettings>());
+          return c.json({ ...local.tenantInfo(name), ...settings });
+        }
       }
       if (path === '/faults' && method === 'GET') return c.json(local.faults.list());
       if (path === '/faults' && method === 'POST')

@@ -1,6 +1,7 @@
 /**
- * The HTTP application of one tenant: the client-credentials token endpoint, JWKS, the Management API under
- * `/api/v2` (authentication, rate limiting, then the resource routes) and the admin API under `/__admin`.
+ * The HTTP application of one tenant: the sign-in side (`signin/`: discovery, /authorize and its pages, /oauth/token,
+ * /userinfo, logout), the Management API under `/api/v2` (authentication, rate limiting, then the resource routes)
+ * and the admin API under `/__admin`.
  * Cross-cutting order per request: request log → fault injection → handler → journal flush → response, so a
  * response is only sent once its changes are durable, and an injected fault is logged like any other answer.
  */
@@ -8,7 +9,6 @@ import { Hono, type Context } from 'hono';
 
 import { Auth0HttpError } from './errors.js';
 import type { FaultInjector, RequestLog } from './faults.js';
-import { tables } from './model.js';
 import type { AppEnv } from './router.js';
 import { ManagementRouter } from './router.js';
 import { registerActionRoutes } from './routes/actions.js';
@@ -18,6 +18,7 @@ import { registerOrganizationRoutes } from './routes/organizations.js';
 import { registerRoleRoutes } from './routes/roles.js';
 import { registerSelfServiceRoutes } from './routes/self-service-profiles.js';
 import { registerUserRoutes } from './routes/users.js';
+import { registerSignInRoutes } from './signin/index.js';
 import type { Store } from './state/store.js';
 import type { TenantRuntime } from './tenant-runtime.js';
 
@@ -97,7 +98,7 @@ export function createTenantApp(tenant: TenantRuntime, shared: SharedContext): H
     }
   });
 
-  registerAuthenticationRoutes(app, tenant);
+  registerSignInRoutes(app, tenant);
 
   app.use('/api/v2/*', async (c, next) => {
     const header = c.req.header('authorization') ?? '';
@@ -122,76 +123,4 @@ export function createTenantApp(tenant: TenantRuntime, shared: SharedContext): H
   registerSelfServiceRoutes(router);
   registerActionRoutes(router);
   return app;
-}
-
-/** `/oauth/token` (client credentials), JWKS and discovery: the part of the Authentication API the SDKs need. */
-function registerAuthenticationRoutes(app: Hono<Env>, tenant: TenantRuntime): void {
-  app.get('/.well-known/jwks.json', (c) => c.json(tenant.tokens.jwks()));
-  app.get('/.well-known/openid-configuration', (c) =>
-    c.json({
-      issuer: tenant.issuer,
-      token_endpoint: `${tenant.issuer}oauth/token`,
-      jwks_uri: `${tenant.issuer}.well-known/jwks.json`,
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      id_token_signing_alg_values_supported: ['RS256'],
-    }),
-  );
-  app.post('/oauth/token', async (c) => {
-    const params = await readTokenRequest(c);
-    const denied = (status: number, error: string, description: string): Response =>
-      c.json({ error, error_description: description }, status as 401);
-    const basic = /^Basic\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
-    if (basic) {
-      const [id, secret] = Buffer.from(basic, 'base64').toString('utf8').split(':');
-      params['client_id'] ??= decodeURIComponent(id ?? '');
-      params['client_secret'] ??= decodeURIComponent(secret ?? '');
-    }
-    const grantType = params['grant_type'];
-    if (grantType !== 'client_credentials') {
-      return denied(400, 'unsupported_grant_type', `Unsupported grant type: ${grantType ?? ''}`);
-    }
-    const client = tables.clients(tenant.data).get(params['client_id'] ?? '');
-    if (!client || client.client_secret !== params['client_secret']) {
-      return denied(401, 'access_denied', 'Unauthorized');
-    }
-    const audience = params['audience'] ?? tenant.audience;
-    const api = tables.resourceServers(tenant.data).getBy('identifier', audience);
-    if (!api) return denied(403, 'access_denied', `Service not enabled within domain: ${audience}`);
-    const grant = tables.clientGrants(tenant.data).getBy('pair', `${client.client_id}|${audience}`);
-    if (!grant) {
-      return denied(
-        403,
-        'access_denied',
-        `Client is not authorized to access "${audience}". You need to create a "client-grant" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants`,
-      );
-    }
-    const now = Math.floor(Date.now() / 1000);
-    const scope = params['scope']
-      ? params['scope'].split(' ').filter((s) => grant.scope.includes(s))
-      : grant.scope;
-    const accessToken = await tenant.tokens.issue(client.client_id, scope, audience, now);
-    return c.json({
-      access_token: accessToken,
-      scope: scope.join(' '),
-      expires_in: 86_400,
-      token_type: 'Bearer',
-    });
-  });
-}
-
-async function readTokenRequest(c: Context): Promise<Record<string, string | undefined>> {
-  const type = c.req.header('content-type') ?? '';
-  const text = await c.req.text();
-  if (type.includes('application/json')) {
-    try {
-      const parsed = JSON.parse(text) as Record<string, unknown>;
-      return Object.fromEntries(
-        Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
-      );
-    } catch {
-      return {};
-    }
-  }
-  return Object.fromEntries(new URLSearchParams(text));
 }

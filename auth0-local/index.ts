@@ -1,6 +1,7 @@
 /**
- * auth0-local: a local stand-in for the Auth0 Management API v2 (and the client-credentials part of the
- * Authentication API), served over HTTPS so the unmodified `auth0` SDK and auth0-deploy-cli can use it.
+ * auth0-local: a local stand-in for the Auth0 Management API v2 and the sign-in side of the Authentication API
+ * (OIDC authorization code + PKCE, refresh tokens, client credentials), served over HTTPS so the unmodified `auth0`
+ * SDK, auth0-deploy-cli and any OIDC client can use it.
  *
  * `startAuth0Local()` starts the first tenant (creating it, or loading it from the state file) and returns its
  * credentials; more tenants, each on its own port, come from `createTenant()` or the admin API.
@@ -18,6 +19,7 @@ import { createTenantApp, type SharedContext } from './app.js';
 import { ensureTlsMaterial, type TlsMaterial } from './certificates.js';
 import { FaultInjector, RequestLog } from './faults.js';
 import { alphanumeric, newId } from './ids.js';
+import { tables } from './model.js';
 import { resolveRateLimits, type RateLimitSpec } from './rate-limits.js';
 import { applySeed, readSeedFile, seedDefaults, type SeedSpec } from './seed.js';
 import { Store, type TenantMeta } from './state/store.js';
@@ -41,6 +43,70 @@ export interface TenantOptions {
   legacyEnabledClients?: boolean;
   /** A seed spec, or the path of a YAML seed file. */
   seed?: SeedSpec | string;
+  /**
+   * Namespaced claim (e.g. `https://orgadmin.dev/roles`) carrying the user's role names in ID and access tokens of
+   * interactive logins: the roles in the organization for an organization login, else the tenant-level roles.
+   */
+  rolesClaim?: string;
+  /** The tenant's Allowed Logout URLs (used by `/v2/logout` without `client_id`). */
+  allowedLogoutUrls?: string[];
+}
+
+/** Tenant settings changeable while running (`PATCH /__admin/tenants/{name}`); null clears the roles claim. */
+export interface TenantSettings {
+  rolesClaim?: string | null;
+  allowedLogoutUrls?: string[];
+}
+
+/** Claims a custom claim may not replace: Auth0 refuses to let Actions set these. */
+const RESERVED_CLAIMS = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'azp',
+  'nonce',
+  'auth_time',
+  'at_hash',
+  'c_hash',
+  'acr',
+  'amr',
+  'sid',
+  'scope',
+  'org_id',
+  'org_name',
+  'permissions',
+  'gty',
+]);
+
+function checkedSettings(input: TenantSettings): {
+  rolesClaim?: string | null;
+  allowedLogoutUrls?: string[];
+} {
+  const out: { rolesClaim?: string | null; allowedLogoutUrls?: string[] } = {};
+  for (const key of Object.keys(input)) {
+    if (key !== 'rolesClaim' && key !== 'allowedLogoutUrls') throw new Error(`unknown tenant setting ${key}`);
+  }
+  if (input.rolesClaim !== undefined) {
+    const claim = input.rolesClaim;
+    if (claim !== null && (typeof claim !== 'string' || claim.length === 0 || claim.length > 255)) {
+      throw new Error('rolesClaim must be a claim name of 1 to 255 characters, or null');
+    }
+    if (claim !== null && RESERVED_CLAIMS.has(claim))
+      throw new Error(`rolesClaim cannot be the reserved claim ${claim}`);
+    out.rolesClaim = claim;
+  }
+  if (input.allowedLogoutUrls !== undefined) {
+    const urls: unknown = input.allowedLogoutUrls;
+    if (!Array.isArray(urls) || urls.some((url) => typeof url !== 'string')) {
+      throw new Error('allowedLogoutUrls must be an array of URLs');
+    }
+    out.allowedLogoutUrls = urls as string[];
+  }
+  return out;
 }
 
 export interface StartAuth0LocalOptions extends TenantOptions {
@@ -114,6 +180,17 @@ export class Auth0Local {
         const port = index === 0 && options.port ? options.port : data.meta.port;
         await local.startTenant(data.meta.name, port);
       }
+      // Settings given at start apply to the first tenant on every start, as to a new one, so a state folder made
+      // before a setting existed picks it up.
+      const [first] = existing;
+      if (first && (options.rolesClaim !== undefined || options.allowedLogoutUrls !== undefined)) {
+        local.updateTenantSettings(first.meta.name, {
+          ...(options.rolesClaim !== undefined ? { rolesClaim: options.rolesClaim } : {}),
+          ...(options.allowedLogoutUrls !== undefined
+            ? { allowedLogoutUrls: options.allowedLogoutUrls }
+            : {}),
+        });
+      }
     }
     return local;
   }
@@ -148,6 +225,10 @@ export class Auth0Local {
   async createTenant(options: TenantOptions = {}): Promise<TenantInfo> {
     const name = options.name ?? `tenant-${alphanumeric(8).toLowerCase()}`;
     if (this.store.tenant(name)) throw new Error(`a tenant named ${name} already exists`);
+    const settings = checkedSettings({
+      ...(options.rolesClaim !== undefined ? { rolesClaim: options.rolesClaim } : {}),
+      ...(options.allowedLogoutUrls !== undefined ? { allowedLogoutUrls: options.allowedLogoutUrls } : {}),
+    });
     const meta: TenantMeta = {
       name,
       port: 0,
@@ -160,6 +241,8 @@ export class Auth0Local {
         string,
         unknown
       >,
+      ...(typeof settings.rolesClaim === 'string' ? { rolesClaim: settings.rolesClaim } : {}),
+      ...(settings.allowedLogoutUrls ? { allowedLogoutUrls: settings.allowedLogoutUrls } : {}),
     };
     this.store.putTenant(meta);
     const { runtime, app } = await this.startTenant(name, options.port ?? 0);
@@ -197,10 +280,38 @@ export class Auth0Local {
     return spec;
   }
 
-  /** Every tenant back to its freshly seeded state, keeping its name, port and credentials. */
+  /** A tenant's sign-in settings (the roles claim and the tenant's Allowed Logout URLs). */
+  tenantSettings(name: string): { rolesClaim: string | null; allowedLogoutUrls: string[] } {
+    const entry = this.runtimes.get(name);
+    if (!entry) throw new Error(`no tenant named ${name}`);
+    const { meta } = entry.runtime.data;
+    return { rolesClaim: meta.rolesClaim ?? null, allowedLogoutUrls: meta.allowedLogoutUrls ?? [] };
+  }
+
+  /** Changes a tenant's sign-in settings (journaled like any other write); takes effect on the next token. */
+  updateTenantSettings(
+    name: string,
+    input: TenantSettings,
+  ): { rolesClaim: string | null; allowedLogoutUrls: string[] } {
+    const entry = this.runtimes.get(name);
+    if (!entry) throw new Error(`no tenant named ${name}`);
+    const settings = checkedSettings(input);
+    const { rolesClaim: previous, ...meta } = entry.runtime.data.meta;
+    const rolesClaim = settings.rolesClaim === undefined ? previous : (settings.rolesClaim ?? undefined);
+    this.store.putTenant({
+      ...meta,
+      ...(rolesClaim !== undefined ? { rolesClaim } : {}),
+      ...(settings.allowedLogoutUrls !== undefined ? { allowedLogoutUrls: settings.allowedLogoutUrls } : {}),
+    });
+    this.store.flush();
+    return this.tenantSettings(name);
+  }
+
+  /** Every tenant back to its freshly seeded state, keeping its name, port, credentials and settings. */
   reset(): void {
     for (const { runtime } of this.runtimes.values()) {
       for (const table of [...runtime.data.tables.keys()]) runtime.data.dropTable(table);
+      runtime.signin.clear();
       seedDefaults(runtime);
     }
     this.faults.clear();
@@ -238,6 +349,7 @@ export class Auth0Local {
     if (data.meta.port !== boundPort) this.store.putTenant({ ...data.meta, port: boundPort });
     const runtime = new TenantRuntime(data, `${this.host}:${boundPort}`);
     runtime.server = server;
+    rebindManagementApi(runtime);
     const app = createTenantApp(runtime, this.shared);
     const listener = getRequestListener(app.fetch);
     server.on('request', (request, response) => void listener(request, response));
@@ -245,6 +357,21 @@ export class Auth0Local {
     this.store.flush();
     return { runtime, app: app as unknown as Hono };
   }
+}
+
+/**
+ * The Management API's identifier is the tenant's own URL (`https://<domain>/api/v2/`). A tenant that had to move to
+ * another port takes its Management API, and the client grants for it, along, so existing credentials keep working.
+ */
+function rebindManagementApi(runtime: TenantRuntime): void {
+  const servers = tables.resourceServers(runtime.data);
+  const system = [...servers.values()].find((server) => server.is_system === true);
+  if (!system || system.identifier === runtime.audience) return;
+  const previous = system.identifier;
+  servers.put(system.id, { ...system, identifier: runtime.audience });
+  const grants = tables.clientGrants(runtime.data);
+  for (const grant of [...grants.values()])
+    if (grant.audience === previous) grants.put(grant.id, { ...grant, audience: runtime.audience });
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

@@ -74,6 +74,24 @@ export interface InvitationRecord extends Json {
   ticket_id: string;
 }
 
+export interface RefreshTokenRecord extends Json {
+  id: string;
+  /** Rotation family: every token that descends from one login; reuse of a rotated-out token revokes it all. */
+  family: string;
+  /** The token this one replaced, deleted when this one is exchanged in turn (a family keeps at most two). */
+  previous?: string;
+  client_id: string;
+  user_id: string;
+  organization_id?: string;
+  scope: string;
+  audience?: string;
+  auth_time: number;
+  sid: string;
+  created_at: string;
+  /** Set when a rotating client exchanged this token; a later use counts as reuse. */
+  rotated_at?: string;
+}
+
 export const tables = {
   organizations: (t: TenantData): Table<OrgRecord> => t.table('organizations'),
   connections: (t: TenantData): Table<ConnectionRecord> => t.table('connections'),
@@ -87,7 +105,11 @@ export const tables = {
   selfServiceProfiles: (t: TenantData): Table<Json & { id: string }> => t.table('self-service-profiles'),
   tickets: (t: TenantData): Table<Json & { id: string; type: string }> => t.table('tickets'),
   rolePermissions: (t: TenantData, roleId: string): Table<Json> => t.table(`role/${roleId}/permissions`),
+  /** Tenant-level role assignments, kept in both directions (`role/<id>/users` mirrors `user/<id>/roles`). */
   userRoles: (t: TenantData, userId: string): Table<{ role_id: string }> => t.table(`user/${userId}/roles`),
+  roleUsers: (t: TenantData, roleId: string): Table<{ user_id: string }> => t.table(`role/${roleId}/users`),
+  /** Refresh tokens, keyed by the SHA-256 of the token so the state file never holds a usable one. */
+  refreshTokens: (t: TenantData): Table<RefreshTokenRecord> => t.table('refresh-tokens'),
   connectionClients: (t: TenantData, connectionId: string): Table<{ client_id: string }> =>
     t.table(`connection/${connectionId}/clients`),
   orgConnections: (t: TenantData, orgId: string): Table<OrgConnectionRecord> =>
@@ -151,6 +173,9 @@ export const MANAGEMENT_SCOPES = [
   'create:roles',
   'delete:roles',
   'update:roles',
+  'read:role_members',
+  'create:role_members',
+  'delete:role_members',
   'read:organizations',
   'read:organizations_summary',
   'create:organizations',

@@ -2,8 +2,20 @@
  * Access tokens as Auth0 issues them for the client-credentials grant: RS256 JWTs with `iss`, `sub`
  * (`<client_id>@clients`), `aud`, `scope`, `gty` and `azp`, signed by a per-tenant key published as JWKS.
  * Verified tokens are cached until they expire, so the check costs one map lookup on the hot path.
+ * The sign-in side signs ID tokens and user access tokens with the same key (`sign`) and reads them back
+ * (`inspect`) for `/userinfo` and logout hints.
  */
-import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
+import {
+  compactVerify,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 
 import { Auth0HttpError } from './errors.js';
 import { alphanumeric } from './ids.js';
@@ -43,7 +55,44 @@ export class TokenService {
     return { keys: [this.signingKey.publicJwk] };
   }
 
-  async issue(clientId: string, scopes: string[], audience: string, nowSeconds: number): Promise<string> {
+  /** Signs a complete claim set (the caller sets `iss`, `aud`, `iat`, `exp`). */
+  async sign(claims: JWTPayload): Promise<string> {
+    this.privateKey ??= importJWK(this.signingKey.privateJwk as JWK, 'RS256');
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.signingKey.kid })
+      .sign(await this.privateKey);
+  }
+
+  /**
+   * The payload of a token this tenant signed, or undefined when the signature, issuer or (unless `allowExpired`,
+   * as for an `id_token_hint`) the expiry does not hold.
+   */
+  async inspect(
+    token: string,
+    nowSeconds: number,
+    options: { allowExpired?: boolean } = {},
+  ): Promise<JWTPayload | undefined> {
+    this.publicKey ??= importJWK(this.signingKey.publicJwk as JWK, 'RS256');
+    let payload: JWTPayload;
+    try {
+      const verified = await compactVerify(token, await this.publicKey, { algorithms: ['RS256'] });
+      payload = JSON.parse(new TextDecoder().decode(verified.payload)) as JWTPayload;
+    } catch {
+      return undefined;
+    }
+    if (payload.iss !== this.issuer) return undefined;
+    if (!options.allowExpired && (typeof payload.exp !== 'number' || payload.exp <= nowSeconds))
+      return undefined;
+    return payload;
+  }
+
+  async issue(
+    clientId: string,
+    scopes: string[],
+    audience: string,
+    nowSeconds: number,
+    lifetimeSeconds = TOKEN_LIFETIME_SECONDS,
+  ): Promise<string> {
     this.privateKey ??= importJWK(this.signingKey.privateJwk as JWK, 'RS256');
     return new SignJWT({ scope: scopes.join(' '), gty: 'client-credentials', azp: clientId })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.signingKey.kid })
@@ -51,7 +100,7 @@ export class TokenService {
       .setSubject(`${clientId}@clients`)
       .setAudience(audience)
       .setIssuedAt(nowSeconds)
-      .setExpirationTime(nowSeconds + TOKEN_LIFETIME_SECONDS)
+      .setExpirationTime(nowSeconds + lifetimeSeconds)
       .sign(await this.privateKey);
   }
 

@@ -79,6 +79,20 @@ const OVERRIDES: Record<string, Record<string, JsonSchema>> = {
   'PATCH /connections/{id}': { options: { type: ['object', 'null'] } },
 };
 
+const ROLE_IDS = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['roles'],
+  properties: {
+    roles: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string' },
+      description: 'List of roles IDs to associated with the user.',
+    },
+  },
+};
+
 /** Bodies the extract lacks, written from the reference (§5–§10) and deploy-cli's usage. */
 const EXTRA_BODIES: Record<string, JsonSchema> = {
   'PATCH /connections/{id}/clients': {
@@ -96,6 +110,21 @@ const EXTRA_BODIES: Record<string, JsonSchema> = {
     type: 'object',
     additionalProperties: false,
     properties: { name: { type: 'string', minLength: 1 }, description: { type: 'string' } },
+  },
+  'POST /users/{id}/roles': ROLE_IDS,
+  'DELETE /users/{id}/roles': ROLE_IDS,
+  'POST /roles/{id}/users': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['users'],
+    properties: {
+      users: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string' },
+        description: "user_id's of the users to assign the role to.",
+      },
+    },
   },
   'POST /roles/{id}/permissions': {
     type: 'object',

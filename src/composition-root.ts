@@ -1,16 +1,38 @@
 /**
  * The one place where orgadmin's parts are wired together: configuration → database and store → the Auth0 tenants
  * (the default one from AUTH0_*, or the auth0-local tenant `orgadmin start` runs; dedicated tenants from the
- * registry) → the engine's dependencies. Faces (CLI, later HTTP) ask for this and never construct adapters.
+ * registry) → the engine's dependencies → the portal (HTTP API, sign-in, web UI). Faces ask for these and never
+ * construct adapters.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { createSdkTenant } from './adapters/auth0/sdk-tenant.js';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+
+import {
+  setUpLocalPortal,
+  type LocalOperator,
+  type LocalPortalSetup,
+} from './adapters/auth0/local-portal-setup.js';
+import { listenForRunChanges } from './adapters/postgres/run-changes.js';
+import { createPostgresSessions } from './adapters/postgres/postgres-sessions.js';
+import { apiRoutes } from './http/api-routes.js';
+import { createPortalApp } from './http/portal-app.js';
+import { createBearerVerifier } from './http/principal.js';
+import { createSignIn, type OidcClientSettings } from './http/sign-in.js';
+import { ensureWebBuild } from './http/web-build.js';
+import { createOrganizationService, type OrganizationService } from './services/organizations.js';
+import { startWorker, type RunQueue, type Worker } from './engine/worker.js';
+
+import { createManagementClient, createSdkTenant } from './adapters/auth0/sdk-tenant.js';
 import { openDatabase, type Database } from './adapters/postgres/database.js';
+import { createJobQueue, type JobQueueOptions } from './adapters/postgres/job-queue.js';
 import { createPostgresStore } from './adapters/postgres/postgres-store.js';
 import { loadSecretBox } from './adapters/postgres/secret-box.js';
-import type { Config } from './config/config.js';
+import type { Config, PortalConfig } from './config/config.js';
 import { OrgadminError } from './domain/errors.js';
 import type { OrgSpec } from './domain/org-spec.js';
 import type { EngineDeps } from './engine/run-executor.js';
@@ -27,6 +49,8 @@ export interface TenantCredentials {
 export interface LocalConnection extends TenantCredentials {
   caCertPath: string;
   adminToken?: string;
+  /** The tenant's name in auth0-local (its admin API addresses tenants by name). */
+  tenantName?: string;
 }
 
 /** Where `orgadmin start` leaves the credentials of its auth0-local tenant for other orgadmin processes. */
@@ -51,6 +75,8 @@ export function defaultTenantCredentials(config: Config): TenantCredentials {
 export interface Orgadmin {
   config: Config;
   store: Store;
+  /** orgadmin's database (the embedded server's URL when nothing else is configured). */
+  database: Pick<Database, 'pool' | 'url'>;
   /** The tenant organizations go to unless their spec asks for a dedicated one. */
   defaultTenant: TenantCredentials;
   engine: EngineDeps;
@@ -131,6 +157,7 @@ export async function openOrgadmin(
     return {
       config,
       store,
+      database: { pool: database.pool, url: database.url },
       defaultTenant,
       engine: { store, tenantFor, ...(options.log ? { log: options.log } : {}) },
       tenantForSpec,
@@ -141,4 +168,195 @@ export async function openOrgadmin(
     await database.close();
     throw error;
   }
+}
+
+/**
+ * Opens the run queue on orgadmin's database. The embedded server is joined once more for its URL (a lease of
+ * its own, released on close), so this works with and without DATABASE_URL.
+ */
+export async function openRunQueue(
+  orgadmin: Orgadmin,
+  options: Omit<JobQueueOptions, 'connectionString'> = {},
+): Promise<RunQueue> {
+  const { config } = orgadmin;
+  const database = config.databaseUrl
+    ? undefined
+    : await openDatabase({ home: config.home, ...(options.log ? { log: options.log } : {}) });
+  try {
+    const queue = await createJobQueue({
+      ...options,
+      connectionString: config.databaseUrl ?? database!.url,
+    });
+    return {
+      ...queue,
+      async close(closeOptions) {
+        try {
+          await queue.close(closeOptions);
+        } finally {
+          await database?.close();
+        }
+      },
+    };
+  } catch (error) {
+    await database?.close();
+    throw error;
+  }
+}
+
+export interface Portal {
+  /** Where browsers reach the portal. */
+  url: string;
+  app: Hono;
+  service: OrganizationService;
+  /** The local operators (auth0-local only): one per role, with their passwords. */
+  operators: LocalOperator[];
+  close(): Promise<void>;
+}
+
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/**
+ * Starts the portal (HTTP API, sign-in, web UI) on orgadmin: listens first (so PORT=0 works and the public URL is
+ * known), then — with auth0-local and no PORTAL_ISSUER — sets up the portal's application, API and operators in the
+ * local tenant, then serves. With `worker`, this process also executes runs (`orgadmin start`); without, runs are
+ * queued for `orgadmin worker` processes (`orgadmin serve`).
+ */
+export async function startPortal(
+  orgadmin: Orgadmin,
+  options: { log: (line: string) => void; worker?: { concurrency: number }; web?: boolean },
+): Promise<Portal> {
+  const { config } = orgadmin;
+  const { log } = options;
+  let app: Hono | undefined;
+  const server = createAdaptorServer({
+    fetch: (request) => (app ? app.fetch(request) : new Response('starting', { status: 503 })),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.portal.port, config.portal.host, () => resolve());
+  });
+  const closers: (() => Promise<void>)[] = [
+    () =>
+      new Promise<void>((resolve) => {
+        const http = server as HttpServer;
+        http.closeAllConnections?.();
+        http.close(() => resolve());
+      }),
+  ];
+  const close = async (): Promise<void> => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    const address = server.address() as AddressInfo;
+    const portal: PortalConfig = config.portal.publicUrlConfigured
+      ? config.portal
+      : {
+          ...config.portal,
+          port: address.port,
+          publicUrl: config.portal.publicUrl.replace(/:\d+$/, `:${address.port}`),
+        };
+
+    let oidcClient: OidcClientSettings;
+    let operators: LocalOperator[] = [];
+    if (config.portal.oidc) {
+      oidcClient = config.portal.oidc;
+    } else {
+      const local = config.auth0 ? undefined : localConnection(config);
+      if (!local)
+        throw new Error(
+          'no identity provider for operators: set PORTAL_ISSUER, PORTAL_CLIENT_ID and PORTAL_CLIENT_SECRET, or run `npm start` (auth0-local)',
+        );
+      const setup = await setUpLocalSignIn(config, local, portal);
+      oidcClient = {
+        issuer: `https://${local.domain}/`,
+        clientId: setup.clientId,
+        clientSecret: setup.clientSecret,
+      };
+      operators = setup.operators;
+    }
+
+    const queue = await openRunQueue(orgadmin);
+    closers.push(() => queue.close());
+    let worker: Worker | undefined;
+    const service = createOrganizationService(orgadmin, {
+      enqueue: async (runId) => {
+        await queue.enqueue(runId);
+        worker?.notify();
+      },
+    });
+    if (options.worker) {
+      worker = await startWorker({
+        queue,
+        concurrency: options.worker.concurrency,
+        engine: { ...orgadmin.engine, onAdminLink: (run, url) => service.rememberAdminLink(run, url) },
+        log,
+      });
+      const running = worker;
+      closers.push(() => running.stop());
+    }
+    const runChanges = await listenForRunChanges({ connectionString: orgadmin.database.url, log });
+    closers.push(() => runChanges.close());
+    const sessions = createPostgresSessions(orgadmin.database.pool);
+    const webRoot =
+      options.web === false || !existsSync(new URL('../web/index.html', import.meta.url))
+        ? undefined
+        : await ensureWebBuild({ log });
+
+    app = createPortalApp({
+      routes: apiRoutes({ orgadmin, service, runChanges, portal }),
+      signIn: createSignIn({ portal, client: () => oidcClient, sessions, log }),
+      sessions,
+      bearer: createBearerVerifier({
+        issuer: oidcClient.issuer,
+        audience: portal.apiAudience,
+        rolesClaim: portal.rolesClaim,
+      }),
+      publicUrl: portal.publicUrl,
+      reauthMinutes: portal.reauthMinutes,
+      version: PACKAGE_VERSION,
+      ...(webRoot ? { webRoot } : {}),
+      log,
+    });
+    return { url: portal.publicUrl, app, service, operators, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The local operators' passwords, kept beside auth0-local's state so a restart keeps them. */
+const operatorsFile = (home: string): string => join(home, 'auth0-local', 'operators.json');
+
+async function setUpLocalSignIn(
+  config: Config,
+  local: LocalConnection,
+  portal: PortalConfig,
+): Promise<LocalPortalSetup> {
+  const file = operatorsFile(config.home);
+  const known = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalOperator[]) : [];
+  const setup = await setUpLocalPortal({
+    api: createManagementClient(local),
+    publicUrl: portal.publicUrl,
+    apiAudience: portal.apiAudience,
+    knownPasswords: Object.fromEntries(known.map((operator) => [operator.email, operator.password])),
+  });
+  writeFileSync(file, JSON.stringify(setup.operators, null, 2), { mode: 0o600 });
+  // auth0-local's stand-in for the Auth0 Action that puts the user's roles in a namespaced claim (README).
+  if (local.adminToken && local.tenantName) {
+    const response = await fetch(
+      `https://${local.domain}/__admin/tenants/${encodeURIComponent(local.tenantName)}`,
+      {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${local.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ rolesClaim: portal.rolesClaim }),
+      },
+    );
+    if (!response.ok)
+      throw new Error(
+        `auth0-local refused the roles claim setting: ${response.status} ${await response.text()}`,
+      );
+  }
+  return setup;
 }

@@ -1,4 +1,7 @@
-/** Roles and their permissions. Note Auth0's codes: POST /roles answers 200, DELETE /roles/{id} answers 200 `{}`. */
+/**
+ * Roles, their permissions and their users. Note Auth0's codes: POST /roles answers 200, DELETE /roles/{id} answers
+ * 200 `{}`, and POST /roles/{id}/users answers 200 `{}` (recorded).
+ */
 import { conflict, missing } from '../errors.js';
 import { newId } from '../ids.js';
 import { tables, type Json, type RoleRecord } from '../model.js';
@@ -6,6 +9,8 @@ import { listResponse } from '../pagination.js';
 import { withoutUndefined } from '../projection.js';
 import { created, noContent, ok, type ManagementRouter } from '../router.js';
 import type { TenantData } from '../state/store.js';
+import type { Table } from '../state/table.js';
+import { assignRoles } from './users.js';
 
 function findRole(t: TenantData, id: string): RoleRecord {
   const role = tables.roles(t).get(id);
@@ -63,9 +68,47 @@ export function registerRoleRoutes(r: ManagementRouter): void {
       const role = findRole(t, params['id'] ?? '');
       tables.roles(t).delete(role.id);
       t.dropTable(`role/${role.id}/permissions`);
+      const holders = t.tables.get(`role/${role.id}/users`) as Table<{ user_id: string }> | undefined;
+      for (const row of holders?.values() ?? []) t.tables.get(`user/${row.user_id}/roles`)?.delete(role.id);
+      t.dropTable(`role/${role.id}/users`);
       return ok({});
     },
     scopes('delete'),
+  );
+  r.get(
+    '/roles/{id}/users',
+    ({ tenant, params, query }) => {
+      const t = tenant.data;
+      const role = findRole(t, params['id'] ?? '');
+      return ok(
+        listResponse(query, 'users', tables.roleUsers(t, role.id), {
+          checkpoint: true,
+          offset: true,
+          project: (row) => {
+            const user = tables.users(t).get(row.user_id);
+            return withoutUndefined({
+              user_id: row.user_id,
+              email: user?.email,
+              picture: user?.['picture'] as string | undefined,
+              name: user?.['name'] as string | undefined,
+            });
+          },
+        }),
+      );
+    },
+    { scopes: ['read:users', 'read:roles', 'read:role_members'] },
+  );
+  r.post(
+    '/roles/{id}/users',
+    ({ tenant, params, body }) => {
+      const t = tenant.data;
+      const role = findRole(t, params['id'] ?? '');
+      const { users } = body as { users: string[] };
+      for (const userId of users) if (!tables.users(t).has(userId)) throw missing.user();
+      for (const userId of users) assignRoles(t, userId, [role.id]);
+      return ok({});
+    },
+    { scopes: ['update:roles', 'create:role_members'] },
   );
   r.get(
     '/roles/{id}/permissions',

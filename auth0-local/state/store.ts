@@ -32,6 +32,13 @@ export interface TenantMeta {
   /** False for tenants that behave as if created after January 2026: `enabled_clients` is gone from connections. */
   legacyEnabledClients: boolean;
   rateLimits: Record<string, unknown>;
+  /**
+   * Namespaced claim that carries the user's role names in tokens from interactive logins, as the Auth0 Action a
+   * real tenant would run (`api.idToken.setCustomClaim(ns + 'roles', event.authorization.roles)`); off when absent.
+   */
+  rolesClaim?: string;
+  /** The tenant's "Allowed Logout URLs", used by logout requests that name no client. */
+  allowedLogoutUrls?: string[];
 }
 
 type JournalOp =

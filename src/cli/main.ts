@@ -5,6 +5,7 @@
  */
 import { auth0LocalCommand } from './commands/auth0-local.js';
 import { orgCommand, runCommand, runsCommand } from './commands/org.js';
+import { serveCommand } from './commands/serve.js';
 import { startCommand } from './commands/start.js';
 import { tenantCommand } from './commands/tenant.js';
 import { workerCommand } from './commands/worker.js';
@@ -13,6 +14,7 @@ import type { Command } from './command.js';
 
 const COMMANDS: Command[] = [
   startCommand,
+  serveCommand,
   orgCommand,
   runsCommand,
   runCommand,

@@ -12,7 +12,49 @@ describe('loadConfig', () => {
       auth0Local: { port: DEFAULT_AUTH0_LOCAL_PORT, rateLimits: 'enterprise' },
       secretKey: undefined,
       rateLimits: 'enterprise',
+      portal: {
+        host: '127.0.0.1',
+        port: 3000,
+        publicUrl: 'http://127.0.0.1:3000',
+        publicUrlConfigured: false,
+        oidc: undefined,
+        apiAudience: 'https://orgadmin.local/api',
+        rolesClaim: 'https://orgadmin.dev/roles',
+        sessionIdleMinutes: 30,
+        sessionMaxHours: 12,
+        reauthMinutes: 5,
+      },
     });
+  });
+
+  it('reads the portal settings and refuses half an OpenID provider', () => {
+    const config = loadConfig(
+      {
+        HOST: '0.0.0.0',
+        PORT: '8080',
+        PORTAL_ISSUER: 'https://login.acme.test/',
+        PORTAL_CLIENT_ID: 'portal',
+        PORTAL_CLIENT_SECRET: 's3cret',
+        PORTAL_REAUTH_MINUTES: '2',
+      },
+      '/',
+    );
+    expect(config.portal).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      publicUrl: 'http://127.0.0.1:8080',
+      oidc: { issuer: 'https://login.acme.test/', clientId: 'portal', clientSecret: 's3cret' },
+      reauthMinutes: 2,
+    });
+    expect(() => loadConfig({ PORTAL_ISSUER: 'https://login.acme.test/' }, '/')).toThrow(
+      /PORTAL_ISSUER, PORTAL_CLIENT_ID and PORTAL_CLIENT_SECRET must be set together/,
+    );
+    expect(() => loadConfig({ PORTAL_URL: 'https://portal.acme.test/admin' }, '/')).toThrow(
+      /PORTAL_URL must have no path/,
+    );
+    expect(() => loadConfig({ PORTAL_REAUTH_MINUTES: '0' }, '/')).toThrow(
+      /PORTAL_REAUTH_MINUTES must be greater than 0/,
+    );
   });
 
   it('takes a real tenant only when all three AUTH0_* variables are set', () => {

@@ -18,6 +18,10 @@ const port = z
   .min(0, 'must be between 0 and 65535')
   .max(65535, 'must be between 0 and 65535');
 
+const minutes = optionalText
+  .transform((value) => (value === undefined ? undefined : Number(value)))
+  .pipe(z.number({ error: 'must be a number' }).positive('must be greater than 0').optional());
+
 const environmentSchema = z.object({
   ORGADMIN_HOME: optionalText,
   DATABASE_URL: optionalText,
@@ -32,6 +36,24 @@ const environmentSchema = z.object({
   AUTH0_RATE_LIMITS: optionalText.pipe(
     z.enum(['free', 'self-service', 'enterprise', 'unlimited']).optional(),
   ),
+  PORT: optionalText
+    .transform((value) => (value === undefined ? undefined : Number(value)))
+    .pipe(port.optional()),
+  HOST: optionalText,
+  PORTAL_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .refine((value) => !new URL(value).pathname.slice(1), 'must have no path (the portal is served at /)')
+      .optional(),
+  ),
+  PORTAL_ISSUER: optionalText.pipe(z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional()),
+  PORTAL_CLIENT_ID: optionalText,
+  PORTAL_CLIENT_SECRET: optionalText,
+  PORTAL_API_AUDIENCE: optionalText,
+  PORTAL_ROLES_CLAIM: optionalText,
+  PORTAL_SESSION_IDLE_MINUTES: minutes,
+  PORTAL_SESSION_MAX_HOURS: minutes,
+  PORTAL_REAUTH_MINUTES: minutes,
 });
 
 export interface Auth0TenantConfig {
@@ -52,6 +74,26 @@ export interface Config {
   secretKey: string | undefined;
   /** The Auth0 plan whose published rate limits the client-side budget keeps to. */
   rateLimits: 'free' | 'self-service' | 'enterprise' | 'unlimited';
+  portal: PortalConfig;
+}
+
+export interface PortalConfig {
+  host: string;
+  port: number;
+  /** The URL browsers use to reach the portal (redirect URIs are built from it). */
+  publicUrl: string;
+  /** PORTAL_URL was given; otherwise the URL follows the port the portal actually listens on. */
+  publicUrlConfigured: boolean;
+  /** The OpenID provider operators sign in with; undefined = the auth0-local tenant `orgadmin start` runs. */
+  oidc: { issuer: string; clientId: string; clientSecret: string } | undefined;
+  /** The audience (API identifier) of Bearer access tokens for the portal's API. */
+  apiAudience: string;
+  /** The namespaced claim holding the operator's roles (added by an Auth0 Action in a real tenant). */
+  rolesClaim: string;
+  sessionIdleMinutes: number;
+  sessionMaxHours: number;
+  /** Removing an organization needs a sign-in at most this old. */
+  reauthMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +101,9 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_AUTH0_LOCAL_PORT = 4443;
+export const DEFAULT_PORTAL_PORT = 3000;
+export const DEFAULT_API_AUDIENCE = 'https://orgadmin.local/api';
+export const DEFAULT_ROLES_CLAIM = 'https://orgadmin.dev/roles';
 
 /** Parses the environment; throws a ConfigError naming every bad variable and its rule. */
 export function loadConfig(env: Record<string, string | undefined>, cwd: string): Config {
@@ -75,6 +120,17 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       'invalid configuration: AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET must be set together (or none, to use auth0-local)',
     );
   }
+  const portalValues = [values.PORTAL_ISSUER, values.PORTAL_CLIENT_ID, values.PORTAL_CLIENT_SECRET];
+  const portalGiven = portalValues.filter((value) => value !== undefined).length;
+  if (portalGiven > 0 && portalGiven < 3) {
+    throw new ConfigError(
+      'invalid configuration: PORTAL_ISSUER, PORTAL_CLIENT_ID and PORTAL_CLIENT_SECRET must be set together (or none, to sign in through auth0-local)',
+    );
+  }
+  const host = values.HOST ?? '127.0.0.1';
+  const portalPort = values.PORT ?? DEFAULT_PORTAL_PORT;
+  const browserHost =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
     home: resolve(cwd, values.ORGADMIN_HOME ?? '.orgadmin'),
     databaseUrl: values.DATABASE_URL,
@@ -97,5 +153,24 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       (given === 3
         ? 'enterprise'
         : ((values.AUTH0_LOCAL_RATE_LIMITS ?? 'enterprise') as Config['rateLimits'])),
+    portal: {
+      host,
+      port: portalPort,
+      publicUrl: (values.PORTAL_URL ?? `http://${browserHost}:${portalPort}`).replace(/\/$/, ''),
+      publicUrlConfigured: values.PORTAL_URL !== undefined,
+      oidc:
+        portalGiven === 3
+          ? {
+              issuer: values.PORTAL_ISSUER!,
+              clientId: values.PORTAL_CLIENT_ID!,
+              clientSecret: values.PORTAL_CLIENT_SECRET!,
+            }
+          : undefined,
+      apiAudience: values.PORTAL_API_AUDIENCE ?? DEFAULT_API_AUDIENCE,
+      rolesClaim: values.PORTAL_ROLES_CLAIM ?? DEFAULT_ROLES_CLAIM,
+      sessionIdleMinutes: values.PORTAL_SESSION_IDLE_MINUTES ?? 30,
+      sessionMaxHours: values.PORTAL_SESSION_MAX_HOURS ?? 12,
+      reauthMinutes: values.PORTAL_REAUTH_MINUTES ?? 5,
+    },
   };
 }

@@ -20,6 +20,26 @@ export const ERROR_CODES = {
   'tenant.not_registered': 'The tenant is not registered.',
   /** The organization lives in another tenant; it must be removed there before it can move. */
   'org.tenant_mismatch': 'The organization lives in another tenant.',
+  /** Creating an organization that already exists (and is not removed); update it instead. */
+  'org.exists': 'The organization already exists.',
+  /** Only the latest run of an organization, once failed, can be retried. */
+  'run.not_retryable': 'This run cannot be retried.',
+  /** A request (path, query or body) failed validation; `details.issues` names each field and rule. */
+  'request.invalid': 'The request is invalid.',
+  /** No such route or resource. */
+  not_found: 'Not found.',
+  /** No valid session cookie or Bearer token. */
+  'auth.required': 'Sign-in required.',
+  /** Signed in, but the role does not allow this. */
+  'auth.forbidden': 'Your role does not allow this.',
+  /** A state-changing request from a browser session came without the session's CSRF token. */
+  'auth.csrf': 'Missing or wrong CSRF token.',
+  /** Auth0 answered with an error the request cannot get past (e.g. while planning). */
+  'auth0.failed': 'Auth0 could not complete the request.',
+  /** Anything unexpected; the server log has the details under `details.errorId`. */
+  internal: 'Internal error.',
+  /** The action needs a recent sign-in; `details.loginUrl` starts one. */
+  'auth.reauthentication_required': 'Sign in again to confirm this action.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -37,7 +57,7 @@ export class OrgadminError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string = ERROR_CODES[code],
-    readonly details: { issues?: SpecIssue[] } = {},
+    readonly details: { issues?: SpecIssue[]; [key: string]: unknown } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -390,3 +390,37 @@ export function redactSecrets(spec: OrgSpec): OrgSpec {
     }),
   };
 }
+
+/**
+ * A spec sent back from a form that showed secrets as "(set)": each "(set)" takes the secret of the same kind of
+ * connection in `current`, so an edit never needs the secret again. Returns the paths of "(set)" values that have no
+ * secret to keep (the caller reports them as invalid).
+ */
+export function keepRedactedSecrets(
+  spec: OrgSpec,
+  current: OrgSpec | undefined,
+): { spec: OrgSpec; missing: string[] } {
+  const missing: string[] = [];
+  const connections = spec.connections.map((entry, index) => {
+    const kind = connectionKind(entry);
+    const before = current?.connections.find((candidate) => connectionKind(candidate) === kind);
+    const copy: Record<string, unknown> = { ...entry };
+    for (const [key, value] of Object.entries(entry)) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+      const options: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+      for (const field of SECRET_FIELDS) {
+        if (options[field] !== '(set)') continue;
+        const beforeOptions = before ? (before as Record<string, unknown>)[key] : undefined;
+        const kept =
+          beforeOptions !== null && typeof beforeOptions === 'object'
+            ? (beforeOptions as Record<string, unknown>)[field]
+            : undefined;
+        if (typeof kept === 'string') options[field] = kept;
+        else missing.push(`connections[${index}].${key}.${field}`);
+      }
+      copy[key] = options;
+    }
+    return copy as ConnectionSpec;
+  });
+  return { spec: { ...spec, connections }, missing };
+}

@@ -106,8 +106,27 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
   for (const record of records) if (record.status === 'done') Object.assign(ids, record.outcome ?? {});
 
   if (run.state === 'running') {
+    /** Undo the completed forward steps in reverse (the compensation phase below carries them out). */
+    const compensate = async (reason: string): Promise<number> => {
+      const completed = (await store.steps(run.id)).filter(
+        (r) => r.phase === 'forward' && r.status === 'done',
+      );
+      const compensations = completed
+        .reverse()
+        .map((r) => compensationFor(r.step))
+        .filter((step): step is Step => step !== undefined);
+      await store.startCompensation(run.id, reason, compensations);
+      return compensations.length;
+    };
     for (const record of records.filter((candidate) => candidate.phase === 'forward')) {
       if (record.status === 'done' || record.status === 'skipped') continue;
+      // A cancellation is honoured between steps: a step in flight is never abandoned half-way.
+      const cancelledBy = (await mustGetRun(store, runId)).cancelRequestedBy;
+      if (cancelledBy !== undefined) {
+        const count = await compensate(`cancelled by ${cancelledBy}`);
+        log(`run ${run.id}: cancelled by ${cancelledBy}; compensating ${count} step(s)`);
+        break;
+      }
       try {
         const outcome = await runStep(deps, tenant, run, record, ids);
         deps.__test__failpoint?.('after-call', record.step);
@@ -123,16 +142,9 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
           { ...record, status: 'failed', lastError: error.message },
           describeStep(record.step),
         );
-        const completed = (await store.steps(run.id)).filter(
-          (r) => r.phase === 'forward' && r.status === 'done',
-        );
-        const compensations = completed
-          .reverse()
-          .map((r) => compensationFor(r.step))
-          .filter((step): step is Step => step !== undefined);
-        await store.startCompensation(run.id, error.message, compensations);
+        const count = await compensate(error.message);
         log(
-          `run ${run.id}: ${describeStep(record.step)} failed (${error.message}); compensating ${compensations.length} step(s)`,
+          `run ${run.id}: ${describeStep(record.step)} failed (${error.message}); compensating ${count} step(s)`,
         );
         break;
       }

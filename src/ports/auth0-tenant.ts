@@ -65,6 +65,14 @@ export interface Auth0Tenant {
   /** Client URL lists, for the serialized reconciler (the only read-modify-write left in the Management API). */
   readClientUrls(clientName: string): Promise<{ clientId: string } & UrlLists>;
   writeClientUrls(clientId: string, urls: UrlLists): Promise<void>;
+
+  /** What a spec may refer to: the connections no organization owns and the applications (read-only). */
+  catalog(): Promise<Catalog>;
+}
+
+export interface Catalog {
+  connections: { name: string; strategy: string }[];
+  clients: { name: string; clientId: string }[];
 }
 
 /** A failed Auth0 call, classified once in the adapter so nothing downstream parses messages. */

@@ -42,6 +42,8 @@ export interface RunRecord {
   /** The desired spec (apply) — undefined for a removal. */
   desired: OrgSpec | undefined;
   error: string | undefined;
+  /** Who asked to cancel the run while it was unfinished; the executor then compensates. */
+  cancelRequestedBy: string | undefined;
   createdAt: Date;
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
@@ -62,6 +64,8 @@ export interface StepRecord {
 }
 
 export interface AuditEvent {
+  /** Increasing with time: the cursor of audit pages. */
+  id: string;
   at: Date;
   actor: string;
   action: string;
@@ -86,7 +90,18 @@ export interface Store {
     requestedBy: string;
   }): Promise<RunRecord>;
   getRun(id: string): Promise<RunRecord | undefined>;
-  listRuns(filter: { orgName?: string; limit?: number }): Promise<RunRecord[]>;
+  /** Newest first; `before` (a run id) continues a page after that run. */
+  listRuns(filter: {
+    orgName?: string;
+    state?: RunState;
+    limit?: number;
+    before?: string;
+  }): Promise<RunRecord[]>;
+  /**
+   * Asks an unfinished run to stop: the executor compensates what it did and fails the run. Refuses
+   * (`run.finished`) a finished run; asking twice keeps the first requester. Audited.
+   */
+  requestCancel(runId: string, actor: string): Promise<RunRecord>;
   /** Stores the plan as `pending` forward steps and moves the run to `running` (idempotent: once per run). */
   startRun(runId: string, plan: Step[]): Promise<void>;
   steps(runId: string): Promise<StepRecord[]>;
@@ -104,8 +119,27 @@ export interface Store {
    */
   finishRun(runId: string, state: 'succeeded' | 'failed', ids: KnownIds, error?: string): Promise<void>;
   getOrg(name: string): Promise<OrgRecord | undefined>;
-  listOrgs(filter: { status?: OrgStatus; limit?: number; after?: string }): Promise<OrgRecord[]>;
-  audit(filter: { orgName?: string; limit?: number }): Promise<AuditEvent[]>;
+  /**
+   * By name; `after` continues a page after that name. `q` matches a substring of the name, display name or a
+   * home-realm domain (case-insensitive); `excludeRemoved` hides organizations whose removal finished.
+   */
+  listOrgs(filter: {
+    status?: OrgStatus;
+    isolation?: OrgSpec['isolation'];
+    q?: string;
+    excludeRemoved?: boolean;
+    limit?: number;
+    after?: string;
+  }): Promise<OrgRecord[]>;
+  /** Newest first; `beforeId` continues a page after its last event. */
+  audit(filter: {
+    orgName?: string;
+    actor?: string;
+    since?: Date;
+    until?: Date;
+    limit?: number;
+    beforeId?: string;
+  }): Promise<AuditEvent[]>;
   /** Runs not finished (`pending`, `running`, `compensating`), oldest first: what a worker resumes. */
   unfinishedRuns(): Promise<RunRecord[]>;
 

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
 import { describe, expect, inject, it } from 'vitest';
@@ -49,6 +50,30 @@ describe('state file', () => {
       expect((await managementClient(b).organizations.getByName('only-in-b')).id).toBe(secondOrg.id);
     } finally {
       await restarted.close();
+    }
+  });
+
+  it('keeps the credentials working when a tenant has to move to another port', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'auth0-local-moved-')), 'state.json');
+    const first = await startTestAuth0Local({ stateFile });
+    const org = await managementClient(first).organizations.create({ name: 'moved' });
+    const port = Number(first.domain.split(':')[1]);
+    await first.close();
+    // Someone else takes the port while auth0-local is down.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    try {
+      const moved = await startTestAuth0Local({ stateFile });
+      try {
+        expect(moved.domain).not.toBe(first.domain);
+        expect(moved.audience).toBe(`https://${moved.domain}/api/v2/`);
+        const again = managementClient(moved);
+        expect((await again.organizations.getByName('moved')).id).toBe(org.id);
+      } finally {
+        await moved.close();
+      }
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
     }
   });
 

@@ -22,7 +22,7 @@ interface Started {
 
 function startOrgadmin(home: string): Promise<Started> {
   const child = spawn(process.execPath, ['bin/orgadmin.js', 'start'], {
-    env: { ...process.env, ORGADMIN_HOME: home, AUTH0_LOCAL_PORT: '0', DATABASE_URL: '' },
+    env: { ...process.env, ORGADMIN_HOME: home, AUTH0_LOCAL_PORT: '0', PORT: '0', DATABASE_URL: '' },
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -80,6 +80,18 @@ describe('orgadmin start', () => {
         expect(first.stderr()).toMatch(
           /database ready at postgres:\/\/orgadmin:\*\*\*@127\.0\.0\.1:\d+\/orgadmin/,
         );
+        // The same command brought up the worker and the portal, and says how to sign in.
+        const portalUrl = /orgadmin: portal at (http:\/\/127\.0\.0\.1:\d+)\//.exec(first.stderr())?.[1];
+        expect(portalUrl).toBeDefined();
+        for (const role of ['viewer', 'operator', 'admin'])
+          expect(first.stderr()).toMatch(new RegExp(`${role}\\s+${role}@orgadmin\\.local\\s+password \\S+`));
+        const document = (await (await fetch(`${portalUrl}/api/v1/openapi.json`)).json()) as {
+          openapi: string;
+        };
+        expect(document.openapi).toBe('3.1.0');
+        expect((await fetch(`${portalUrl}/api/v1/me`)).status).toBe(401);
+        const homePage = await fetch(`${portalUrl}/organizations`);
+        expect(await homePage.text()).toContain('<div id="root">');
         expect(await stop(first.child)).toBe(0);
         running.pop();
         expect(first.stderr()).toContain('embedded postgres stopped');

@@ -45,10 +45,10 @@ export async function failure(promise: Promise<unknown>): Promise<{ statusCode: 
 export function orgadminHomeFor(local: TestAuth0Local, prefix = 'orgadmin-home-'): string {
   const home = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(home, 'auth0-local'), { recursive: true });
-  const { domain, clientId, clientSecret, caCertPath, adminToken } = local;
+  const { domain, clientId, clientSecret, caCertPath, adminToken, name } = local;
   writeFileSync(
     join(home, 'auth0-local', 'connection.json'),
-    JSON.stringify({ domain, clientId, clientSecret, caCertPath, adminToken }),
+    JSON.stringify({ domain, clientId, clientSecret, caCertPath, adminToken, tenantName: name }),
   );
   return home;
 }
@@ -74,4 +74,88 @@ export function useAuth0Local(
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(started) : value;
     },
   });
+}
+
+/** What a step through auth0-local's sign-in pages ended on: one of its pages, or a redirect that leaves it. */
+export type SignInStep =
+  { kind: 'page'; url: string; status: number; html: string } | { kind: 'left'; location: URL };
+
+/**
+ * A minimal browser for auth0-local's sign-in pages: plain `fetch` with manual redirects and a cookie jar for the
+ * auth0-local origin. It follows redirects while they stay on auth0-local and stops at the first page, or at the
+ * redirect back to the application (whose URL carries `code`/`error` and `state`).
+ */
+export class SignInBrowser {
+  private readonly cookies = new Map<string, string>();
+  private readonly origin: string;
+
+  constructor(domain: string) {
+    this.origin = `https://${domain}`;
+  }
+
+  get cookieNames(): string[] {
+    return [...this.cookies.keys()];
+  }
+
+  /** Opens a URL (usually an /authorize URL) and follows auth0-local's redirects. */
+  open(url: string | URL): Promise<SignInStep> {
+    return this.follow(String(url), { method: 'GET' });
+  }
+
+  /** Fills and posts the page's form: its hidden fields plus `fields` (input names, e.g. `username`, `password`). */
+  submit(step: SignInStep, fields: Record<string, string>): Promise<SignInStep> {
+    if (step.kind !== 'page') throw new Error('there is no form: the last step left auth0-local');
+    const action = /<form method="post" action="([^"]+)"/.exec(step.html)?.[1];
+    if (!action) throw new Error(`no form on ${step.url}`);
+    const hidden = Object.fromEntries(
+      [...step.html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [
+        match[1] ?? '',
+        decodeEntities(match[2] ?? ''),
+      ]),
+    );
+    return this.follow(new URL(decodeEntities(action), step.url).toString(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...hidden, ...fields }).toString(),
+    });
+  }
+
+  private async follow(url: string, init: RequestInit): Promise<SignInStep> {
+    let current = url;
+    let response = await this.request(current, init);
+    while (response.status >= 300 && response.status < 400) {
+      const location = new URL(response.headers.get('location') ?? '', current);
+      if (location.origin !== this.origin) return { kind: 'left', location };
+      current = location.toString();
+      response = await this.request(current, { method: 'GET' });
+    }
+    return { kind: 'page', url: current, status: response.status, html: await response.text() };
+  }
+
+  private async request(url: string, init: RequestInit): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size > 0) {
+      headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
+    }
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';');
+      const at = pair.indexOf('=');
+      const name = pair.slice(0, at).trim();
+      const value = pair.slice(at + 1).trim();
+      const expired = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute));
+      if (expired || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return response;
+  }
+}
+
+function decodeEntities(text: string): string {
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }

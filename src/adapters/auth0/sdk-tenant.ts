@@ -33,6 +33,7 @@ import {
   Auth0Failure,
   type AdminOnboardingResult,
   type Auth0Tenant,
+  type Catalog,
   type ObserveRequest,
   type Reconciliation,
   type StepContext,
@@ -527,6 +528,33 @@ class SdkTenant implements Auth0Tenant {
       clients: observedClients,
       adminRoleExists: roleId !== undefined,
       ...(admin ? { admin } : {}),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // catalog
+
+  async catalog(): Promise<Catalog> {
+    const [connections, clients] = await Promise.all([
+      this.all('GET /connections', (o) =>
+        this.api.connections.list(
+          { take: PAGE_SIZE, fields: 'name,strategy,metadata', include_fields: true },
+          o,
+        ),
+      ),
+      this.listClients(),
+    ]);
+    return {
+      // Connections an organization owns are its own business, not something another spec may share.
+      connections: connections
+        .filter(
+          (connection) => connection.name && stringMetadata(connection.metadata)[OWNER_TAG] === undefined,
+        )
+        .map((connection) => ({ name: connection.name!, strategy: connection.strategy ?? '' }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      clients: clients
+        .map(({ name, clientId }) => ({ name, clientId }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
     };
   }
 

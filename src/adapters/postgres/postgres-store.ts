@@ -116,6 +116,7 @@ type RunRow = {
   requested_by: string;
   desired: unknown;
   error: string | null;
+  cancel_requested_by: string | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -135,6 +136,7 @@ type StepRow = {
 };
 
 type AuditRow = {
+  id: string;
   at: Date;
   actor: string;
   action: string;
@@ -193,6 +195,7 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
     requestedBy: row.requested_by,
     desired: row.desired === null ? undefined : open<OrgSpec>(row.desired),
     error: row.error ?? undefined,
+    cancelRequestedBy: row.cancel_requested_by ?? undefined,
     createdAt: row.created_at,
     startedAt: row.started_at ?? undefined,
     finishedAt: row.finished_at ?? undefined,
@@ -362,12 +365,40 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
 
     async listRuns(filter) {
       const { rows } = await pool.query<RunRow>(
-        `SELECT * FROM runs WHERE ($1::text IS NULL OR org_name = $1)
-         ORDER BY created_at DESC, id DESC LIMIT $2`,
-        [filter.orgName ?? null, limitOf(filter.limit)],
+        `SELECT * FROM runs WHERE ($1::text IS NULL OR org_name = $1) AND ($2::text IS NULL OR state = $2)
+           AND ($3::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM runs WHERE id = $3))
+         ORDER BY created_at DESC, id DESC LIMIT $4`,
+        [
+          filter.orgName ?? null,
+          filter.state ?? null,
+          filter.before !== undefined && UUID.test(filter.before) ? filter.before : null,
+          limitOf(filter.limit),
+        ],
       );
       return rows.map(toRun);
     },
+
+    requestCancel: (runId, actor) =>
+      transaction(pool, async (client) => {
+        const run = await lockRun(client, runId);
+        if (run.state === 'succeeded' || run.state === 'failed') {
+          throw new StoreError('run.finished', `Run ${runId} already ${run.state}; it cannot be cancelled.`);
+        }
+        if (run.cancel_requested_by !== null) return toRun(run);
+        const { rows } = await client.query<RunRow>(
+          'UPDATE runs SET cancel_requested_by = $2 WHERE id = $1 RETURNING *',
+          [runId, actor],
+        );
+        await insertAudit(client, {
+          actor,
+          action: 'run.cancel.requested',
+          orgName: run.org_name,
+          runId,
+          before: { state: run.state },
+          after: { state: run.state, cancelRequestedBy: actor },
+        });
+        return toRun(rows[0] ?? run);
+      }),
 
     startRun: (runId, plan) =>
       transaction(pool, async (client) => {
@@ -479,22 +510,44 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
     },
 
     async listOrgs(filter) {
+      const q = filter.q?.trim().toLowerCase();
       const { rows } = await pool.query<OrgRow>(
         `SELECT * FROM organizations
          WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR name > $2)
-         ORDER BY name LIMIT $3`,
-        [filter.status ?? null, filter.after ?? null, limitOf(filter.limit)],
+           AND ($3::text IS NULL OR isolation = $3)
+           AND ($4::text IS NULL OR search_text LIKE '%' || $4 || '%')
+           AND (NOT $5 OR status <> 'removed')
+         ORDER BY name LIMIT $6`,
+        [
+          filter.status ?? null,
+          filter.after ?? null,
+          filter.isolation ?? null,
+          q ? escapeLike(q) : null,
+          filter.excludeRemoved ?? false,
+          limitOf(filter.limit),
+        ],
       );
       return rows.map(toOrg);
     },
 
     async audit(filter) {
       const { rows } = await pool.query<AuditRow>(
-        `SELECT at, actor, action, org_name, run_id, before, after FROM audit_events
-         WHERE ($1::text IS NULL OR org_name = $1) ORDER BY id DESC LIMIT $2`,
-        [filter.orgName ?? null, limitOf(filter.limit)],
+        `SELECT id::text, at, actor, action, org_name, run_id, before, after FROM audit_events
+         WHERE ($1::text IS NULL OR org_name = $1) AND ($2::text IS NULL OR actor = $2)
+           AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
+           AND ($5::bigint IS NULL OR audit_events.id < $5)
+         ORDER BY audit_events.id DESC LIMIT $6`,
+        [
+          filter.orgName ?? null,
+          filter.actor ?? null,
+          filter.since ?? null,
+          filter.until ?? null,
+          filter.beforeId !== undefined && /^\d{1,18}$/.test(filter.beforeId) ? filter.beforeId : null,
+          limitOf(filter.limit),
+        ],
       );
       return rows.map((row): AuditEvent => ({
+        id: row.id,
         at: row.at,
         actor: row.actor,
         action: row.action,
@@ -626,6 +679,11 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
 }
 
 /** Runs `fn` after every earlier caller with the same key (in this process) finished. */
+/** A search string taken literally by LIKE: `%`, `_` and the escape character lose their meaning. */
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
 async function localTurn<T>(
   queues: Map<string, Promise<void>>,
   key: string,

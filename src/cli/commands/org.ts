@@ -7,16 +7,15 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { openOrgadmin, type Orgadmin } from '../../composition-root.js';
+import { openOrgadmin, openRunQueue, type Orgadmin } from '../../composition-root.js';
 import { loadConfig } from '../../config/config.js';
 import { redactSecrets, type OrgSpec } from '../../domain/org-spec.js';
-import { describeStep, plan, type Step } from '../../domain/plan.js';
+import { describeStep, type Step } from '../../domain/plan.js';
 import { parseSpecs } from '../../domain/spec-document.js';
-import { observeRequest } from '../../engine/run-executor.js';
 import { RUN_BUSY, RunBusyError, startWorker } from '../../engine/worker.js';
 import type { RunRecord } from '../../ports/store.js';
+import { createOrganizationService } from '../../services/organizations.js';
 import { printErr, type Command } from '../command.js';
-import { openRunQueue } from './worker.js';
 
 const HELP = `Usage:
   orgadmin org plan -f FILE|DIR [--json]            show what apply would change (no writes)
@@ -55,17 +54,12 @@ async function withOrgadmin<T>(fn: (orgadmin: Orgadmin) => Promise<T>): Promise<
   }
 }
 
-async function planFor(orgadmin: Orgadmin, name: string, desired: OrgSpec | undefined): Promise<Step[]> {
-  const org = await orgadmin.store.getOrg(name);
-  const domain =
-    org?.tenant ?? (desired ? await orgadmin.findTenantForSpec(desired) : orgadmin.defaultTenant.domain);
-  // A dedicated tenant that does not exist yet holds nothing: plan against an empty tenant (and create nothing now).
-  const observed = domain
-    ? await (
-        await orgadmin.engine.tenantFor(domain)
-      ).observe(observeRequest(name, [desired, org?.appliedSpec]))
-    : { connections: [], clients: [], adminRoleExists: false };
-  return plan({ desired, applied: org?.appliedSpec, observed });
+/** The plan of one change, from the tenant's current state (the same planning the portal shows). */
+function planFor(orgadmin: Orgadmin, name: string, desired: OrgSpec | undefined): Promise<Step[]> {
+  const service = createOrganizationService(orgadmin, {
+    enqueue: () => Promise.reject(new Error('planning enqueues nothing')),
+  });
+  return service.planChange(name, desired);
 }
 
 function printPlan(name: string, steps: Step[]): void {

@@ -1,17 +1,15 @@
 /**
  * `orgadmin worker`: executes queued runs until SIGINT/SIGTERM, then stops gracefully (running runs finish, up to
  * a timeout; the rest are handed back to the queue). Any number of workers may run, in any number of processes.
- * Also the place where the run queue is opened for the CLI (`openRunQueue`) and where test hooks are composed.
+ * Also the place where test hooks are composed.
  */
 import { parseArgs } from 'node:util';
 
-import { openDatabase } from '../../adapters/postgres/database.js';
-import { createJobQueue, type JobQueueOptions } from '../../adapters/postgres/job-queue.js';
-import { openOrgadmin, type Orgadmin } from '../../composition-root.js';
+import { openOrgadmin, openRunQueue } from '../../composition-root.js';
 import { loadConfig } from '../../config/config.js';
 import type { Step } from '../../domain/plan.js';
 import type { EngineDeps, Failpoint } from '../../engine/run-executor.js';
-import { startWorker, type RunQueue } from '../../engine/worker.js';
+import { startWorker } from '../../engine/worker.js';
 import { printErr, untilSignal, type Command } from '../command.js';
 
 const HELP = `Usage: orgadmin worker [--concurrency N] [--lease SECONDS] [--poll SECONDS]
@@ -28,39 +26,6 @@ Options:
   --retry-delay SECONDS  base delay of the retry backoff of failed attempts (default 5)
   --stop-timeout SECONDS how long a stopping worker waits for running runs (default 30)
 `;
-
-/**
- * Opens the run queue on orgadmin's database. The embedded server is joined once more for its URL (a lease of
- * its own, released on close), so this works with and without DATABASE_URL.
- */
-export async function openRunQueue(
-  orgadmin: Orgadmin,
-  options: Omit<JobQueueOptions, 'connectionString'> = {},
-): Promise<RunQueue> {
-  const { config } = orgadmin;
-  const database = config.databaseUrl
-    ? undefined
-    : await openDatabase({ home: config.home, ...(options.log ? { log: options.log } : {}) });
-  try {
-    const queue = await createJobQueue({
-      ...options,
-      connectionString: config.databaseUrl ?? database!.url,
-    });
-    return {
-      ...queue,
-      async close(closeOptions) {
-        try {
-          await queue.close(closeOptions);
-        } finally {
-          await database?.close();
-        }
-      },
-    };
-  } catch (error) {
-    await database?.close();
-    throw error;
-  }
-}
 
 /**
  * Test hook, composed here only: `ORGADMIN_TEST_CRASH=<step key or kind>@<failpoint>` kills this process with

@@ -586,6 +586,27 @@ describe('client lock', () => {
 });
 
 describe('listing', () => {
+  it('pages audit events newest first by id, past ten of them, and filters by actor and time', async () => {
+    for (let i = 0; i < 12; i += 1) await store.finishRun((await apply(`audit-${i}`)).id, 'succeeded', {});
+    const seen: string[] = [];
+    let beforeId: string | undefined;
+    for (;;) {
+      const page = await store.audit({ limit: 5, ...(beforeId ? { beforeId } : {}) });
+      if (page.length === 0) break;
+      seen.push(...page.map((event) => event.id));
+      beforeId = page.at(-1)!.id;
+    }
+    const numbers = seen.map(Number);
+    expect(numbers).toEqual([...numbers].sort((a, b) => b - a));
+    expect(new Set(numbers).size).toBe(numbers.length);
+    expect(numbers.length).toBeGreaterThanOrEqual(24);
+    const newest = await store.audit({ limit: 1 });
+    expect(Number(newest[0]!.id)).toBe(Math.max(...numbers));
+    expect(await store.audit({ actor: 'nobody@example.com' })).toEqual([]);
+    expect(await store.audit({ since: new Date(Date.now() + 60_000) })).toEqual([]);
+    expect((await store.audit({ until: new Date(Date.now() + 60_000), limit: 3 })).length).toBe(3);
+  });
+
   it('pages organizations by name (keyset) and filters by status', async () => {
     const names = ['list-c', 'list-a', 'list-e', 'list-b', 'list-d'];
     const runs = [];

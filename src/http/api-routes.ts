@@ -1,0 +1,553 @@
+/**
+ * The `/api/v1` route table: every route with the permission it needs, its schemas, and its handler. The handlers
+ * are thin: they call the organization service (the same one the CLI uses) and map records to the API's shapes.
+ */
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+
+import type { Orgadmin } from '../composition-root.js';
+import type { PortalConfig } from '../config/config.js';
+import { OrgadminError } from '../domain/errors.js';
+import { orgSpecSchema } from '../domain/org-spec.js';
+import type { RunChanges } from '../ports/run-changes.js';
+import type { OrganizationService } from '../services/organizations.js';
+import { defineRoute, type RouteDefinition } from './api-route.js';
+import {
+  auditEventOf,
+  auditEventSchema,
+  catalogSchema,
+  ISOLATIONS,
+  meSchema,
+  organizationOf,
+  organizationSchema,
+  ORG_STATUSES,
+  orgSummaryOf,
+  orgSummarySchema,
+  page,
+  pageQuery,
+  planSchema,
+  removalPlanSchema,
+  RUN_STATES,
+  runDetailSchema,
+  runOf,
+  runSchema,
+  samlSpSchema,
+  stepOf,
+  tenantSchema,
+} from './api-schemas.js';
+
+export interface ApiDeps {
+  orgadmin: Orgadmin;
+  service: OrganizationService;
+  runChanges: RunChanges;
+  portal: PortalConfig;
+}
+
+const orgName = z.object({ name: z.string().min(1).max(50) });
+const runId = z.object({ id: z.uuid('must be a run id (a UUID)') });
+/** The body's spec is validated by the service, so its errors carry `spec.invalid` with paths inside the spec. */
+const specOnly = z
+  .strictObject({ spec: z.unknown() })
+  .describe('`{ spec }`: an organization spec (see README).');
+
+const encodeCursor = (value: string): string => Buffer.from(value, 'utf8').toString('base64url');
+function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const value = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (value === '' || encodeCursor(value) !== cursor)
+    throw new OrgadminError(
+      'request.invalid',
+      'invalid request: query.cursor: is not a cursor this API issued',
+      {
+        issues: [{ path: 'query.cursor', message: 'is not a cursor this API issued' }],
+      },
+    );
+  return value;
+}
+
+/** Every run event a stream sends carries the whole run with its steps (the UI redraws from it). */
+async function runDetail(deps: ApiDeps, id: string): Promise<z.output<typeof runDetailSchema> | undefined> {
+  const run = await deps.orgadmin.store.getRun(id);
+  if (!run) return undefined;
+  const steps = await deps.orgadmin.store.steps(id);
+  return { ...runOf(run), steps: steps.map(stepOf), adminLink: deps.service.adminLink(id) ?? null };
+}
+
+const FINISHED = new Set(['succeeded', 'failed']);
+const HEARTBEAT_MS = 15_000;
+
+export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
+  const { store } = deps.orgadmin;
+  const json = (c: { json: (value: unknown, status?: number) => Response }, value: unknown, status = 200) =>
+    c.json(value, status);
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/me',
+      permission: 'read',
+      operationId: 'getMe',
+      summary: 'The caller: identity, roles, CSRF token',
+      tags: ['session'],
+      responses: { 200: { description: 'The caller', schema: meSchema } },
+      handler: ({ c, principal }) => {
+        if (principal.kind === 'bearer')
+          return json(c, {
+            user: { sub: principal.subject, email: null, name: null },
+            roles: principal.roles,
+            via: 'bearer',
+            csrfToken: null,
+            authTime: null,
+            reauthenticatedUntil: null,
+          });
+        const { session } = principal;
+        return json(c, {
+          user: { sub: session.subject, email: session.email ?? null, name: session.name ?? null },
+          roles: session.roles,
+          via: 'session',
+          csrfToken: session.csrfToken,
+          authTime: session.authTime.toISOString(),
+          reauthenticatedUntil: new Date(
+            session.authTime.getTime() + deps.portal.reauthMinutes * 60_000,
+          ).toISOString(),
+        });
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/organizations',
+      permission: 'read',
+      operationId: 'listOrganizations',
+      summary: 'List organizations',
+      description:
+        'By name. `q` matches part of the name, display name or a home-realm domain. Removed organizations are listed only with `status=removed`.',
+      tags: ['organizations'],
+      query: z.object({
+        q: z.string().max(200).optional(),
+        status: z.enum(ORG_STATUSES).optional(),
+        isolation: z.enum(ISOLATIONS).optional(),
+        ...pageQuery,
+      }),
+      responses: { 200: { description: 'A page of organizations', schema: page(orgSummarySchema) } },
+      handler: async ({ c, query }) => {
+        const after = decodeCursor(query.cursor);
+        const orgs = await store.listOrgs({
+          ...(query.status ? { status: query.status } : { excludeRemoved: true }),
+          ...(query.isolation ? { isolation: query.isolation } : {}),
+          ...(query.q ? { q: query.q } : {}),
+          ...(after ? { after } : {}),
+          limit: query.limit + 1,
+        });
+        const items = orgs.slice(0, query.limit);
+        return json(c, {
+          items: items.map(orgSummaryOf),
+          nextCursor: orgs.length > query.limit ? encodeCursor(items.at(-1)!.name) : null,
+        });
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/organizations',
+      permission: 'write',
+      operationId: 'createOrganization',
+      summary: 'Create an organization (apply a spec)',
+      description: 'Records a run and queues it; follow it with GET /runs/{id} or /runs/{id}/events.',
+      tags: ['organizations'],
+      body: specOnly,
+      responses: {
+        202: {
+          description: 'The run is queued',
+          schema: z.object({ organization: organizationSchema, run: runSchema }),
+        },
+        409: { description: 'The organization exists (org.exists)' },
+      },
+      handler: async ({ c, principal, body }) => {
+        const { organization, run } = await deps.service.create(body.spec, principal.actor);
+        return json(c, { organization: organizationOf(organization, run), run: runOf(run) }, 202);
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/organizations/plan',
+      permission: 'write',
+      operationId: 'planOrganization',
+      summary: 'Plan a spec without applying it (dry run: no writes)',
+      tags: ['organizations'],
+      body: specOnly,
+      responses: { 200: { description: 'What applying the spec would do', schema: planSchema } },
+      handler: async ({ c, body }) => json(c, await deps.service.planCreate(body.spec)),
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/organizations/{name}',
+      permission: 'read',
+      operationId: 'getOrganization',
+      summary: 'One organization: spec (secrets redacted), Auth0 ids, current run',
+      tags: ['organizations'],
+      params: orgName,
+      responses: { 200: { description: 'The organization', schema: organizationSchema } },
+      handler: async ({ c, params }) => {
+        const org = await store.getOrg(params.name);
+        if (!org) throw new OrgadminError('org.not_found', `No organization named ${params.name}.`);
+        const run = org.lastRunId ? await store.getRun(org.lastRunId) : undefined;
+        return json(c, organizationOf(org, run));
+      },
+    }),
+
+    defineRoute({
+      method: 'put',
+      path: '/organizations/{name}',
+      permission: 'write',
+      operationId: 'replaceOrganization',
+      summary: 'Replace the spec of an organization and apply it',
+      description: 'Secret fields sent as "(set)" keep their current value.',
+      tags: ['organizations'],
+      params: orgName,
+      body: specOnly,
+      responses: {
+        202: {
+          description: 'The run is queued',
+          schema: z.object({ organization: organizationSchema, run: runSchema }),
+        },
+      },
+      handler: async ({ c, principal, params, body }) => {
+        const { organization, run } = await deps.service.update(params.name, body.spec, principal.actor);
+        return json(c, { organization: organizationOf(organization, run), run: runOf(run) }, 202);
+      },
+    }),
+
+    defineRoute({
+      method: 'patch',
+      path: '/organizations/{name}',
+      permission: 'write',
+      operationId: 'patchOrganization',
+      summary: 'Change part of the spec (JSON merge patch, RFC 7396) and apply it',
+      tags: ['organizations'],
+      params: orgName,
+      body: z.strictObject({ patch: z.record(z.string(), z.unknown()) }),
+      responses: {
+        202: {
+          description: 'The run is queued',
+          schema: z.object({ organization: organizationSchema, run: runSchema }),
+        },
+      },
+      handler: async ({ c, principal, params, body }) => {
+        const org = await store.getOrg(params.name);
+        if (!org || org.status === 'removed')
+          throw new OrgadminError('org.not_found', `No organization named ${params.name}.`);
+        const patched = mergePatch(org.spec, body.patch);
+        const { organization, run } = await deps.service.update(params.name, patched, principal.actor);
+        return json(c, { organization: organizationOf(organization, run), run: runOf(run) }, 202);
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/organizations/{name}/plan',
+      permission: 'write',
+      operationId: 'planOrganizationUpdate',
+      summary: 'Plan a new spec for an existing organization (dry run: no writes)',
+      tags: ['organizations'],
+      params: orgName,
+      body: specOnly,
+      responses: { 200: { description: 'The difference and the steps', schema: planSchema } },
+      handler: async ({ c, params, body }) => json(c, await deps.service.planUpdate(params.name, body.spec)),
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/organizations/{name}/removal-plan',
+      permission: 'read',
+      operationId: 'planOrganizationRemoval',
+      summary: 'What removing the organization would delete, and what it keeps',
+      tags: ['organizations'],
+      params: orgName,
+      responses: { 200: { description: 'The removal plan', schema: removalPlanSchema } },
+      handler: async ({ c, params }) => json(c, await deps.service.planRemoval(params.name)),
+    }),
+
+    defineRoute({
+      method: 'delete',
+      path: '/organizations/{name}',
+      permission: 'administer',
+      freshSignIn: true,
+      operationId: 'removeOrganization',
+      summary: 'Remove an organization (deprovision what orgadmin created)',
+      description: `Browser sessions need a sign-in at most PORTAL_REAUTH_MINUTES old (auth.reauthentication_required otherwise).`,
+      tags: ['organizations'],
+      params: orgName,
+      responses: { 202: { description: 'The removal run is queued', schema: z.object({ run: runSchema }) } },
+      handler: async ({ c, principal, params }) =>
+        json(c, { run: runOf(await deps.service.remove(params.name, principal.actor)) }, 202),
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/runs',
+      permission: 'read',
+      operationId: 'listRuns',
+      summary: 'Runs, newest first',
+      tags: ['runs'],
+      query: z.object({
+        org: z.string().max(50).optional(),
+        state: z.enum(RUN_STATES).optional(),
+        ...pageQuery,
+      }),
+      responses: { 200: { description: 'A page of runs', schema: page(runSchema) } },
+      handler: async ({ c, query }) => {
+        const before = decodeCursor(query.cursor);
+        const runs = await store.listRuns({
+          ...(query.org ? { orgName: query.org } : {}),
+          ...(query.state ? { state: query.state } : {}),
+          ...(before ? { before } : {}),
+          limit: query.limit + 1,
+        });
+        const items = runs.slice(0, query.limit);
+        return json(c, {
+          items: items.map(runOf),
+          nextCursor: runs.length > query.limit ? encodeCursor(items.at(-1)!.id) : null,
+        });
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/runs/{id}',
+      permission: 'read',
+      operationId: 'getRun',
+      summary: 'One run and its steps',
+      tags: ['runs'],
+      params: runId,
+      responses: { 200: { description: 'The run', schema: runDetailSchema } },
+      handler: async ({ c, params }) => {
+        const detail = await runDetail(deps, params.id);
+        if (!detail) throw new OrgadminError('run.not_found', `No run ${params.id}.`);
+        return json(c, detail);
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/runs/{id}/events',
+      permission: 'read',
+      operationId: 'streamRun',
+      summary: 'Live progress of one run (Server-Sent Events)',
+      description:
+        'Each `run` event carries the run with its steps: one at once, then one per change; the stream ends when the run has finished.',
+      tags: ['runs'],
+      params: runId,
+      responses: {
+        200: {
+          description: '`event: run` messages',
+          schema: runDetailSchema,
+          contentType: 'text/event-stream',
+        },
+      },
+      handler: async ({ c, params }) => {
+        const first = await runDetail(deps, params.id);
+        if (!first) throw new OrgadminError('run.not_found', `No run ${params.id}.`);
+        return streamSSE(c, async (stream) => {
+          let wake: (() => void) | undefined;
+          let changed = true;
+          const unsubscribe = deps.runChanges.subscribe((id) => {
+            if (id !== params.id) return;
+            changed = true;
+            wake?.();
+          });
+          const heartbeat = setInterval(() => wake?.(), HEARTBEAT_MS);
+          stream.onAbort(() => wake?.());
+          try {
+            let last = '';
+            while (!stream.aborted) {
+              if (changed) {
+                changed = false;
+                const detail = await runDetail(deps, params.id);
+                if (!detail) break;
+                const data = JSON.stringify(detail);
+                if (data !== last) {
+                  last = data;
+                  await stream.writeSSE({ event: 'run', data, id: String(Date.now()) });
+                }
+                if (FINISHED.has(detail.state)) break;
+              } else {
+                await stream.write(': keep-alive\n\n');
+              }
+              if (!changed) await new Promise<void>((resolve) => (wake = resolve));
+              wake = undefined;
+            }
+          } finally {
+            clearInterval(heartbeat);
+            unsubscribe();
+          }
+        });
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/events',
+      permission: 'read',
+      operationId: 'streamRuns',
+      summary: 'Live changes of every run (Server-Sent Events)',
+      tags: ['runs'],
+      responses: {
+        200: {
+          description: '`event: run` messages with the run',
+          schema: runSchema,
+          contentType: 'text/event-stream',
+        },
+      },
+      handler: ({ c }) =>
+        streamSSE(c, async (stream) => {
+          const pending = new Set<string>();
+          let wake: (() => void) | undefined;
+          const unsubscribe = deps.runChanges.subscribe((id) => {
+            pending.add(id);
+            wake?.();
+          });
+          const heartbeat = setInterval(() => wake?.(), HEARTBEAT_MS);
+          stream.onAbort(() => wake?.());
+          try {
+            await stream.write(': connected\n\n');
+            while (!stream.aborted) {
+              if (pending.size === 0) {
+                await new Promise<void>((resolve) => (wake = resolve));
+                wake = undefined;
+                if (pending.size === 0 && !stream.aborted) await stream.write(': keep-alive\n\n');
+                continue;
+              }
+              const ids = [...pending];
+              pending.clear();
+              for (const id of ids) {
+                const run = await store.getRun(id);
+                if (run) await stream.writeSSE({ event: 'run', data: JSON.stringify(runOf(run)) });
+              }
+            }
+          } finally {
+            clearInterval(heartbeat);
+            unsubscribe();
+          }
+        }),
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/runs/{id}/retry',
+      permission: 'write',
+      operationId: 'retryRun',
+      summary: 'Retry a failed run (a new run with the same request)',
+      tags: ['runs'],
+      params: runId,
+      responses: { 202: { description: 'The new run is queued', schema: z.object({ run: runSchema }) } },
+      handler: async ({ c, principal, params }) =>
+        json(c, { run: runOf(await deps.service.retry(params.id, principal.actor)) }, 202),
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/runs/{id}/cancel',
+      permission: 'write',
+      operationId: 'cancelRun',
+      summary: 'Cancel an unfinished run (what it did is compensated)',
+      tags: ['runs'],
+      params: runId,
+      responses: { 202: { description: 'Cancellation requested', schema: z.object({ run: runSchema }) } },
+      handler: async ({ c, principal, params }) =>
+        json(c, { run: runOf(await deps.service.cancel(params.id, principal.actor)) }, 202),
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/audit',
+      permission: 'read',
+      operationId: 'listAuditEvents',
+      summary: 'Audit events, newest first',
+      tags: ['audit'],
+      query: z.object({
+        org: z.string().max(50).optional(),
+        actor: z.string().max(300).optional(),
+        since: z.iso.datetime({ offset: true }).optional(),
+        until: z.iso.datetime({ offset: true }).optional(),
+        ...pageQuery,
+      }),
+      responses: { 200: { description: 'A page of audit events', schema: page(auditEventSchema) } },
+      handler: async ({ c, query }) => {
+        const beforeId = decodeCursor(query.cursor);
+        const events = await store.audit({
+          ...(query.org ? { orgName: query.org } : {}),
+          ...(query.actor ? { actor: query.actor } : {}),
+          ...(query.since ? { since: new Date(query.since) } : {}),
+          ...(query.until ? { until: new Date(query.until) } : {}),
+          ...(beforeId ? { beforeId } : {}),
+          limit: query.limit + 1,
+        });
+        const items = events.slice(0, query.limit);
+        return json(c, {
+          items: items.map(auditEventOf),
+          nextCursor: events.length > query.limit ? encodeCursor(items.at(-1)!.id) : null,
+        });
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/catalog',
+      permission: 'read',
+      operationId: 'getCatalog',
+      summary: 'Shared connections and applications of the default tenant (for specs to refer to)',
+      tags: ['tenants'],
+      responses: { 200: { description: 'The catalog', schema: catalogSchema } },
+      handler: async ({ c }) => json(c, await deps.service.catalog()),
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/saml-sp',
+      permission: 'read',
+      operationId: 'getSamlServiceProvider',
+      summary: "The SAML service-provider details the customer's IT needs (ACS URL, entity ID, certificate)",
+      tags: ['organizations'],
+      query: z.object({ org: orgSpecSchema.shape.name }),
+      responses: { 200: { description: 'Service-provider details', schema: samlSpSchema } },
+      handler: ({ c, query }) => json(c, deps.service.samlServiceProvider(query.org)),
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/tenants',
+      permission: 'administer',
+      operationId: 'listTenants',
+      summary: 'Registered Auth0 tenants (for dedicated-tenant organizations)',
+      tags: ['tenants'],
+      responses: { 200: { description: 'The tenants', schema: z.object({ items: z.array(tenantSchema) }) } },
+      handler: async ({ c }) =>
+        json(c, {
+          items: (await store.listTenants()).map((tenant) => ({
+            name: tenant.name,
+            domain: tenant.domain,
+            clientId: tenant.clientId,
+            createdAt: tenant.createdAt.toISOString(),
+          })),
+        }),
+    }),
+  ];
+}
+
+/** RFC 7396 JSON merge patch: objects merge, `null` deletes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const base: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (key === '__proto__') continue;
+    if (value === null) delete base[key];
+    else base[key] = mergePatch(base[key], value);
+  }
+  return base;
+}
