@@ -304,9 +304,18 @@ export async function startPortal(
         ? undefined
         : await ensureWebBuild({ log });
 
+    const signIn = createSignIn({ portal, client: () => oidcClient, sessions, log });
     app = createPortalApp({
-      routes: apiRoutes({ orgadmin, service, runChanges, portal }),
-      signIn: createSignIn({ portal, client: () => oidcClient, sessions, log }),
+      routes: apiRoutes({
+        orgadmin,
+        service,
+        runChanges,
+        portal,
+        sessions,
+        sessionTimeouts: signIn.timeouts,
+        log,
+      }),
+      signIn,
       sessions,
       bearer: createBearerVerifier({
         issuer: oidcClient.issuer,

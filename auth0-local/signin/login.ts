@@ -62,6 +62,13 @@ const EXPIRED_TRANSACTION =
 const WRONG_CREDENTIALS = 'Wrong email or password';
 const INVITATION_GONE = 'invitation not found or already used';
 
+interface FormPost {
+  form: Record<string, string | undefined>;
+  tx: LoginTransaction;
+  request: AuthorizationRequest;
+  invitation: InvitationRecord | undefined;
+}
+
 export function registerLoginRoutes(app: Hono<AppEnv>, tenant: TenantRuntime): void {
   const t = tenant.data;
 
@@ -316,7 +323,11 @@ export function registerLoginRoutes(app: Hono<AppEnv>, tenant: TenantRuntime): v
     return tx && sameBrowser(c, tenant, tx.browser) ? tx : undefined;
   };
 
-  app.post('/u/login', async (c) => {
+  /**
+   * What both form posts begin with: the fields, their transaction and its invitation — or the answer when the
+   * transaction is not live in this browser, or the invitation it was started with is gone meanwhile.
+   */
+  const readFormPost = async (c: Context): Promise<FormPost | Response> => {
     const form = await readParams(c);
     const tx = postedTransaction(c, form['state']);
     if (!tx) return errorResponse(c, 400, 'invalid_request', EXPIRED_TRANSACTION);
@@ -326,6 +337,13 @@ export function registerLoginRoutes(app: Hono<AppEnv>, tenant: TenantRuntime): v
       tenant.signin.transactions.delete(tx.id);
       return fail(c, request, 'invalid_request', INVITATION_GONE);
     }
+    return { form, tx, request, invitation };
+  };
+
+  app.post('/u/login', async (c) => {
+    const post = await readFormPost(c);
+    if (post instanceof Response) return post;
+    const { form, tx, request, invitation } = post;
     const email = invitation ? inviteeEmail(invitation) : (form['username'] ?? '').trim();
     const match = await authenticate(t, loginConnections(request, invitation), email, form['password'] ?? '');
     if (!match) return page(c, 400, loginPage(pageModel(tx, WRONG_CREDENTIALS, email)));
@@ -347,15 +365,9 @@ export function registerLoginRoutes(app: Hono<AppEnv>, tenant: TenantRuntime): v
   });
 
   app.post('/u/signup', async (c) => {
-    const form = await readParams(c);
-    const tx = postedTransaction(c, form['state']);
-    if (!tx) return errorResponse(c, 400, 'invalid_request', EXPIRED_TRANSACTION);
-    const { request } = tx;
-    const invitation = invitationOf(request);
-    if (request.invitation && !invitation) {
-      tenant.signin.transactions.delete(tx.id);
-      return fail(c, request, 'invalid_request', INVITATION_GONE);
-    }
+    const post = await readFormPost(c);
+    if (post instanceof Response) return post;
+    const { form, tx, request, invitation } = post;
     const email = invitation ? inviteeEmail(invitation) : (form['username'] ?? '').trim().toLowerCase();
     const password = form['password'] ?? '';
     const again = (error: string): Response => page(c, 400, signupPage(pageModel(tx, error, email)));

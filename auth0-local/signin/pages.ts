@@ -81,35 +81,32 @@ function emailInput(model: LoginPageModel): string {
 <input id="username" name="username" type="email" autocomplete="username" required${value}${locked}>`;
 }
 
-export function loginPage(model: LoginPageModel): string {
+/** Log in and sign up ask for the same two fields; the password's autocomplete tells password managers which. */
+function credentialsPage(
+  model: LoginPageModel,
+  verb: 'Log in' | 'Sign up',
+  action: '/u/login' | '/u/signup',
+  passwordAutocomplete: 'current-password' | 'new-password',
+): string {
   return document(
-    `Log in | ${model.clientName}`,
-    `${heading(model, 'Log in')}
+    `${verb} | ${model.clientName}`,
+    `${heading(model, verb)}
 ${alert(model.error)}
-<form method="post" action="/u/login">
+<form method="post" action="${action}">
 <input type="hidden" name="state" value="${escapeHtml(model.transaction)}">
 ${emailInput(model)}
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
+<input id="password" name="password" type="password" autocomplete="${passwordAutocomplete}" required>
 <button type="submit" name="action" value="default">Continue</button>
 </form>`,
   );
 }
 
-export function signupPage(model: LoginPageModel): string {
-  return document(
-    `Sign up | ${model.clientName}`,
-    `${heading(model, 'Sign up')}
-${alert(model.error)}
-<form method="post" action="/u/signup">
-<input type="hidden" name="state" value="${escapeHtml(model.transaction)}">
-${emailInput(model)}
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="new-password" required>
-<button type="submit" name="action" value="default">Continue</button>
-</form>`,
-  );
-}
+export const loginPage = (model: LoginPageModel): string =>
+  credentialsPage(model, 'Log in', '/u/login', 'current-password');
+
+export const signupPage = (model: LoginPageModel): string =>
+  credentialsPage(model, 'Sign up', '/u/signup', 'new-password');
 
 export function resetPasswordPage(model: {
   ticket: string;

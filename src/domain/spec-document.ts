@@ -7,17 +7,11 @@ import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 
 import { OrgadminError, type SpecIssue } from './errors.js';
+import { formatPath } from './field-path.js';
 import { orgSpecSchema, type OrgSpec } from './org-spec.js';
 
-/** `connections[2].saml.metadataUrl` from zod's `['connections', 2, 'saml', 'metadataUrl']`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return out === '' ? '(spec)' : out;
-}
+// Re-exported: the server's code imports it from here (src/http/api-route.ts).
+export { formatPath };
 
 function issuesOf(error: z.ZodError, prefix: string): SpecIssue[] {
   return error.issues.map((issue) => ({

@@ -10,6 +10,7 @@ import type { PortalConfig } from '../config/config.js';
 import { OrgadminError } from '../domain/errors.js';
 import { orgSpecSchema } from '../domain/org-spec.js';
 import type { RunChanges } from '../ports/run-changes.js';
+import type { SessionStore, SessionTimeouts } from '../ports/sessions.js';
 import type { OrganizationService } from '../services/organizations.js';
 import { defineRoute, type RouteDefinition } from './api-route.js';
 import {
@@ -32,6 +33,7 @@ import {
   runOf,
   runSchema,
   samlSpSchema,
+  sessionSchema,
   stepOf,
   tenantSchema,
 } from './api-schemas.js';
@@ -41,6 +43,9 @@ export interface ApiDeps {
   service: OrganizationService;
   runChanges: RunChanges;
   portal: PortalConfig;
+  sessions: SessionStore;
+  sessionTimeouts: SessionTimeouts;
+  log?: (line: string) => void;
 }
 
 const orgName = z.object({ name: z.string().min(1).max(50) });
@@ -514,6 +519,49 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
       query: z.object({ org: orgSpecSchema.shape.name }),
       responses: { 200: { description: 'Service-provider details', schema: samlSpSchema } },
       handler: ({ c, query }) => json(c, deps.service.samlServiceProvider(query.org)),
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/sessions',
+      permission: 'administer',
+      operationId: 'listSessions',
+      summary: 'Live operator sessions, most recently used first',
+      tags: ['session'],
+      responses: {
+        200: { description: 'The sessions', schema: z.object({ items: z.array(sessionSchema) }) },
+      },
+      handler: async ({ c, principal }) =>
+        json(c, {
+          items: (await deps.sessions.listSessions(deps.sessionTimeouts)).map((session) => ({
+            id: session.id,
+            subject: session.subject,
+            email: session.email ?? null,
+            name: session.name ?? null,
+            roles: session.roles,
+            authTime: session.authTime.toISOString(),
+            createdAt: session.createdAt.toISOString(),
+            lastSeenAt: session.lastSeenAt.toISOString(),
+            current: principal.kind === 'session' && principal.session.id === session.id,
+          })),
+        }),
+    }),
+
+    defineRoute({
+      method: 'delete',
+      path: '/sessions/{id}',
+      permission: 'administer',
+      operationId: 'endSession',
+      summary: "End an operator's session (they must sign in again)",
+      tags: ['session'],
+      params: z.object({ id: z.string().min(1).max(100) }),
+      responses: { 204: { description: 'The session has ended' } },
+      handler: async ({ c, principal, params }) => {
+        if (!(await deps.sessions.endSession(params.id)))
+          throw new OrgadminError('not_found', 'No such session (it may have ended already).');
+        deps.log?.(`orgadmin: session ${params.id.slice(0, 8)}… ended by ${principal.actor}`);
+        return c.body(null, 204);
+      },
     }),
 
     defineRoute({

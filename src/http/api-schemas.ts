@@ -122,6 +122,18 @@ export const samlSpSchema = z.object({
   metadataUrl: z.string(),
 });
 
+export const sessionSchema = z.object({
+  id: z.string(),
+  subject: z.string(),
+  email: z.string().nullable(),
+  name: z.string().nullable(),
+  roles: z.array(z.enum(ROLES)),
+  authTime: isoDate,
+  createdAt: isoDate,
+  lastSeenAt: isoDate,
+  current: z.boolean().describe("The caller's own session."),
+});
+
 export const tenantSchema = z.object({
   name: z.string(),
   domain: z.string(),

@@ -111,11 +111,12 @@ export function createPortalApp(deps: PortalAppDeps): Hono {
     if (!principal) throw new OrgadminError('auth.required');
     if (principal.kind === 'session' && !SAFE_METHODS.has(c.req.method)) {
       // Cookies ride along with cross-site requests; a token only this origin's pages can read proves the
-      // request is ours (and a foreign Origin is refused outright).
+      // request is ours (and a foreign Origin, or a browser's own cross-site marker, is refused outright).
       const sentOrigin = c.req.header('origin');
       const sent = c.req.header('x-csrf-token');
       if (
         (sentOrigin && sentOrigin !== origin) ||
+        c.req.header('sec-fetch-site') === 'cross-site' ||
         !sent ||
         !constantTimeEqual(sent, principal.session.csrfToken)
       )

@@ -6,6 +6,8 @@
 import type { Role } from '../domain/roles.js';
 
 export interface OperatorSession {
+  /** Names the session for administrators (a hash of the token: it cannot be used as a cookie). */
+  id: string;
   subject: string;
   email: string | undefined;
   name: string | undefined;
@@ -36,11 +38,15 @@ export interface PendingLogin {
 export interface SessionStore {
   /** Starts a session; the token returned goes into the cookie and nowhere else. */
   createSession(
-    session: Omit<OperatorSession, 'createdAt' | 'lastSeenAt' | 'csrfToken'>,
+    session: Omit<OperatorSession, 'id' | 'createdAt' | 'lastSeenAt' | 'csrfToken'>,
   ): Promise<{ token: string; session: OperatorSession }>;
   /** The live session of a token (and marks it used), or undefined when unknown, idle too long or too old. */
   touchSession(token: string, timeouts: SessionTimeouts): Promise<OperatorSession | undefined>;
   deleteSession(token: string): Promise<void>;
+  /** Live sessions, most recently used first (for administrators). */
+  listSessions(timeouts: SessionTimeouts): Promise<OperatorSession[]>;
+  /** Ends a session by its id; false when there was none. */
+  endSession(id: string): Promise<boolean>;
   /** Remembers a sign-in transaction under its OAuth `state`. */
   saveLogin(state: string, login: PendingLogin): Promise<void>;
   /** Takes (reads and deletes) a sign-in transaction; undefined when unknown, used or older than `maxAgeMs`. */

@@ -5,23 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { failure, managementClient, useAuth0Local } from '../helpers/auth0-local.js';
+import { adminApi, failure, managementClient, useAuth0Local } from '../helpers/auth0-local.js';
 
 const local = useAuth0Local();
 
-async function admin(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: unknown }> {
-  const response = await fetch(`https://${local.domain}/__admin${path}`, {
-    method,
-    headers: { authorization: `Bearer ${local.adminToken}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? (JSON.parse(text) as unknown) : undefined };
-}
+const admin = adminApi(local);
 
 describe('admin API', () => {
   it('refuses a request without the admin token', async () => {

@@ -14,6 +14,7 @@ import * as oidc from 'openid-client';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
+  adminApi,
   failure,
   managementClient,
   SignInBrowser,
@@ -163,19 +164,7 @@ async function exchange(location: URL, extra: Record<string, string> = {}): Prom
 
 const claimsOf = (jwt: unknown): JWTPayload => decodeJwt(String(jwt));
 
-async function admin(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: unknown }> {
-  const response = await fetch(`https://${local.domain}/__admin${path}`, {
-    method,
-    headers: { authorization: `Bearer ${local.adminToken}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? (JSON.parse(text) as unknown) : undefined };
-}
+const admin = adminApi(local);
 
 describe('discovery and the authorization code flow through openid-client', () => {
   it('publishes a discovery document like Auth0’s', async () => {
@@ -797,25 +786,20 @@ describe('request log, faults and rate limits', () => {
     ]);
 
     await admin('POST', '/faults', { method: 'POST', path: '^/oauth/token$', status: 503, times: 1 });
-    const failed = await token({
+    const exchangeCode = {
       grant_type: 'authorization_code',
       client_id: fx.portal.id,
       client_secret: fx.portal.secret,
       code: callback.searchParams.get('code')!,
       redirect_uri: CALLBACK,
-    });
+    };
+    const failed = await token(exchangeCode);
     expect(failed.status).toBe(503);
-    // The fault answered before the handler: the code is still good.
+    // The fault answered before the handler: the code is still good (fetched directly: token() drops headers).
     const response = await fetch(`https://${local.domain}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: fx.portal.id,
-        client_secret: fx.portal.secret,
-        code: callback.searchParams.get('code')!,
-        redirect_uri: CALLBACK,
-      }),
+      body: new URLSearchParams(exchangeCode),
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-ratelimit-limit')).toBeNull();

@@ -39,6 +39,25 @@ export async function failure(promise: Promise<unknown>): Promise<{ statusCode: 
 }
 
 /**
+ * A caller of auth0-local's admin API (`/__admin`) with its admin token. It reads `local` at each call, so it can be
+ * made from `useAuth0Local()`'s handle before the instance has started.
+ */
+export function adminApi(local: {
+  domain: string;
+  adminToken: string;
+}): (method: string, path: string, body?: unknown) => Promise<{ status: number; json: unknown }> {
+  return async (method, path, body) => {
+    const response = await fetch(`https://${local.domain}/__admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${local.adminToken}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, json: text ? (JSON.parse(text) as unknown) : undefined };
+  };
+}
+
+/**
  * A fresh orgadmin state folder whose `auth0-local/connection.json` points at `local`, as `orgadmin start` leaves it,
  * so orgadmin processes started by a test provision into that auth0-local.
  */

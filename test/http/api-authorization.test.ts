@@ -84,6 +84,8 @@ const TABLE: Record<string, Case> = {
   'GET /catalog': { needs: 'viewer', path: '/catalog', allowed: 200 },
   'GET /saml-sp': { needs: 'viewer', path: '/saml-sp?org=acme', allowed: 200 },
   'GET /tenants': { needs: 'admin', path: '/tenants', allowed: 200 },
+  'GET /sessions': { needs: 'admin', path: '/sessions', allowed: 200 },
+  'DELETE /sessions/{id}': { needs: 'admin', path: '/sessions/no-such-session', allowed: 404 },
 };
 
 beforeAll(async () => {
@@ -251,6 +253,33 @@ describe('browser sessions', () => {
       reauthenticatedUntil: string;
     };
     expect(Date.parse(me.reauthenticatedUntil)).toBeLessThan(Date.now());
+  });
+
+  it('lets an admin see live sessions and end one; the operator is signed out at once', async () => {
+    const victim = await sessionFor(portal.orgadmin, ['operator'], { email: 'leaver@test.example' });
+    expect((await call('GET', '/me', { session: victim })).status).toBe(200);
+    const list = (await (await call('GET', '/sessions', { session: sessions.admin! })).json()) as {
+      items: { id: string; email: string; current: boolean }[];
+    };
+    const entry = list.items.find((item) => item.email === 'leaver@test.example')!;
+    expect(entry.current).toBe(false);
+    expect(list.items.find((item) => item.email === sessions.admin!.email)?.current).toBe(true);
+    // The id names the session but is no cookie.
+    expect(
+      (await fetch(`${portal.url}/api/v1/me`, { headers: { cookie: `orgadmin_session=${entry.id}` } }))
+        .status,
+    ).toBe(401);
+    expect((await call('DELETE', `/sessions/${entry.id}`, { session: sessions.admin! })).status).toBe(204);
+    expect((await call('GET', '/me', { session: victim })).status).toBe(401);
+  });
+
+  it('refuses a cross-site request even with the token (Sec-Fetch-Site)', async () => {
+    const response = await call('POST', '/organizations/plan', {
+      session: sessions.operator!,
+      body: { spec: { name: 'acme' } },
+      headers: { 'sec-fetch-site': 'cross-site' },
+    });
+    expect(response.status).toBe(403);
   });
 
   it('ends with the session: an unknown or ended session is anonymous', async () => {

@@ -3,7 +3,10 @@
  * CSRF header to every state-changing call and turns every failure into an `ApiError` with the server's stable
  * `code`, and small helpers for the URLs the UI builds.
  */
+import type { z } from 'zod';
+
 import type { OrgSpec } from '../../src/domain/org-spec.js';
+import type { samlSpSchema } from '../../src/http/api-schemas.js';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 export type Isolation = OrgSpec['isolation'];
@@ -120,14 +123,8 @@ export interface Catalog {
   clients: { name: string; clientId: string }[];
 }
 
-export interface SamlServiceProvider {
-  connectionName: string;
-  acsUrl: string;
-  entityId: string;
-  signInUrl: string;
-  certificateUrl: string;
-  metadataUrl: string;
-}
+/** The API's own response schema, by type only (erased from the bundle, which gets no server code). */
+export type SamlServiceProvider = z.infer<typeof samlSpSchema>;
 
 export interface Tenant {
   name: string;

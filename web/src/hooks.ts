@@ -65,8 +65,17 @@ export function useFetch<T>(url: string | null): FetchState<T> {
   return { data, error, loading, reload, setData };
 }
 
+export interface CursorStack {
+  /** The cursor of the current page (null: the first). */
+  cursor: string | null;
+  page: number;
+  hasPrevious: boolean;
+  next: (nextCursor: string) => void;
+  previous: () => void;
+}
+
 /** Cursor paging: a stack of the cursors of the pages before the current one. */
-export function useCursorStack(resetKey: string) {
+export function useCursorStack(resetKey: string): CursorStack {
   const [stack, setStack] = useState<(string | null)[]>([null]);
   const [key, setKey] = useState(resetKey);
   if (key !== resetKey) {

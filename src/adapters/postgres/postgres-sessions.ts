@@ -10,6 +10,7 @@ import { isRole } from '../../domain/roles.js';
 import type { OperatorSession, PendingLogin, SessionStore } from '../../ports/sessions.js';
 
 type SessionRow = {
+  token_hash: string;
   subject: string;
   email: string | null;
   name: string | null;
@@ -25,6 +26,7 @@ const randomToken = (): string => randomBytes(32).toString('base64url');
 
 function toSession(row: SessionRow): OperatorSession {
   return {
+    id: row.token_hash,
     subject: row.subject,
     email: row.email ?? undefined,
     name: row.name ?? undefined,
@@ -72,6 +74,22 @@ export function createPostgresSessions(pool: pg.Pool): SessionStore {
 
     async deleteSession(token) {
       await pool.query('DELETE FROM portal_sessions WHERE token_hash = $1', [hashOf(token)]);
+    },
+
+    async listSessions({ idleMs, absoluteMs }) {
+      const { rows } = await pool.query<SessionRow>(
+        `SELECT * FROM portal_sessions
+         WHERE last_seen_at > now() - make_interval(secs => $1::double precision / 1000)
+           AND created_at > now() - make_interval(secs => $2::double precision / 1000)
+         ORDER BY last_seen_at DESC LIMIT 1000`,
+        [idleMs, absoluteMs],
+      );
+      return rows.map(toSession);
+    },
+
+    async endSession(id) {
+      const { rowCount } = await pool.query('DELETE FROM portal_sessions WHERE token_hash = $1', [id]);
+      return (rowCount ?? 0) > 0;
     },
 
     async saveLogin(state, login) {

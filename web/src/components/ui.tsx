@@ -1,4 +1,4 @@
-/** Small shared pieces: status badges (colour AND text), times, error and empty states, paging, copy buttons. */
+/** Small shared pieces: status badges (colour AND text), times, error and empty states, paging, filters, copy buttons. */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 
 import type { OrgStatus, RunState, StepStatus } from '../api.js';
@@ -93,6 +93,16 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
   );
 }
 
+/** What a list shows instead of a table when it has nothing to show, and what can be done about it. */
+export function EmptyState({ title, children }: { title: ReactNode; children?: ReactNode }) {
+  return (
+    <div className="empty">
+      <p className="empty-title">{title}</p>
+      {children}
+    </div>
+  );
+}
+
 export function Pager({
   page,
   hasPrevious,
@@ -119,6 +129,75 @@ export function Pager({
         Next
       </button>
     </nav>
+  );
+}
+
+/** A labelled filter box above a list; free-text ones get neither autocomplete nor spell checking. */
+export function FilterInput({
+  id,
+  label,
+  value,
+  onChange,
+  type = 'search',
+  placeholder,
+  grow = false,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  type?: 'search' | 'datetime-local';
+  placeholder?: string;
+  /** Takes the free width of the filter row. */
+  grow?: boolean;
+}) {
+  const freeText = type === 'search';
+  return (
+    <div className={grow ? 'field field-grow' : 'field'}>
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type={type}
+        value={value}
+        placeholder={placeholder}
+        autoComplete={freeText ? 'off' : undefined}
+        spellCheck={freeText ? false : undefined}
+        onChange={(event) => onChange(event.target.value)}
+      />
+    </div>
+  );
+}
+
+/** A labelled choice among `options` above a list; the empty value, named `allLabel`, filters nothing. */
+export function FilterSelect<T extends string>({
+  id,
+  label,
+  value,
+  onChange,
+  allLabel,
+  options,
+  optionLabel = (option) => option,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  allLabel: string;
+  options: readonly T[];
+  optionLabel?: (option: T) => string;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>
+        <option value="">{allLabel}</option>
+        {options.map((option) => (
+          <option key={option} value={option}>
+            {optionLabel(option)}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 

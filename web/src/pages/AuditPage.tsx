@@ -1,12 +1,11 @@
 /** `/audit`: the audit log, newest first, filtered by organization, actor and time; cursor paging. */
 import { useEffect, useState } from 'react';
 
-import { query, type AuditEntry, type Page } from '../api.js';
-import { ErrorState, Loading, Pager, TableWrap, Time, shortId } from '../components/ui.js';
-import { useCursorStack, useDebounced, useDocumentTitle, useFetch } from '../hooks.js';
+import type { AuditEntry } from '../api.js';
+import { PagedList, usePagedFetch } from '../components/PagedList.js';
+import { EmptyState, FilterInput, TableWrap, Time, shortId } from '../components/ui.js';
+import { useDebounced, useDocumentTitle } from '../hooks.js';
 import { Link, replaceSearch, useLocation } from '../router.js';
-
-const PAGE_SIZE = 50;
 
 /** `datetime-local` input value (local time) → ISO instant, or '' when empty or incomplete. */
 function toIso(local: string): string {
@@ -60,10 +59,12 @@ export function AuditPage() {
     replaceSearch({ org: orgFilter, actor: actorFilter, since: sinceIso, until: untilIso });
   }, [orgFilter, actorFilter, sinceIso, untilIso]);
 
-  const paging = useCursorStack(JSON.stringify([orgFilter, actorFilter, sinceIso, untilIso]));
-  const list = useFetch<Page<AuditEntry>>(
-    `/api/v1/audit${query({ org: orgFilter, actor: actorFilter, since: sinceIso, until: untilIso, limit: PAGE_SIZE, cursor: paging.cursor })}`,
-  );
+  const { list, paging } = usePagedFetch<AuditEntry>('/api/v1/audit', {
+    org: orgFilter,
+    actor: actorFilter,
+    since: sinceIso,
+    until: untilIso,
+  });
   const filtered = orgFilter !== '' || actorFilter !== '' || sinceIso !== '' || untilIso !== '';
 
   return (
@@ -75,46 +76,10 @@ export function AuditPage() {
         aria-label="Audit log"
         onSubmit={(event) => event.preventDefault()}
       >
-        <div className="field">
-          <label htmlFor="audit-org">Organization</label>
-          <input
-            id="audit-org"
-            type="search"
-            value={org}
-            autoComplete="off"
-            spellCheck={false}
-            onChange={(event) => setOrg(event.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="audit-actor">Actor</label>
-          <input
-            id="audit-actor"
-            type="search"
-            value={actor}
-            autoComplete="off"
-            spellCheck={false}
-            onChange={(event) => setActor(event.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="audit-since">Since</label>
-          <input
-            id="audit-since"
-            type="datetime-local"
-            value={since}
-            onChange={(event) => setSince(event.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="audit-until">Until</label>
-          <input
-            id="audit-until"
-            type="datetime-local"
-            value={until}
-            onChange={(event) => setUntil(event.target.value)}
-          />
-        </div>
+        <FilterInput id="audit-org" label="Organization" value={org} onChange={setOrg} />
+        <FilterInput id="audit-actor" label="Actor" value={actor} onChange={setActor} />
+        <FilterInput id="audit-since" label="Since" type="datetime-local" value={since} onChange={setSince} />
+        <FilterInput id="audit-until" label="Until" type="datetime-local" value={until} onChange={setUntil} />
         {filtered && (
           <button
             type="button"
@@ -130,18 +95,17 @@ export function AuditPage() {
           </button>
         )}
       </form>
-      {list.error && !list.loading ? (
-        <ErrorState title="The audit log could not be loaded" error={list.error} onRetry={list.reload} />
-      ) : !list.data ? (
-        <Loading label="Loading the audit log…" />
-      ) : list.data.items.length === 0 && paging.page === 1 ? (
-        <div className="empty">
-          <p className="empty-title">
-            {filtered ? 'No audit entries match these filters.' : 'No audit entries yet.'}
-          </p>
-        </div>
-      ) : (
-        <div aria-busy={list.loading}>
+      <PagedList
+        list={list}
+        paging={paging}
+        errorTitle="The audit log could not be loaded"
+        loadingLabel="Loading the audit log…"
+        pagerLabel="Audit log pages"
+        empty={
+          <EmptyState title={filtered ? 'No audit entries match these filters.' : 'No audit entries yet.'} />
+        }
+      >
+        {(page) => (
           <TableWrap label="Audit log table">
             <table>
               <thead>
@@ -155,7 +119,7 @@ export function AuditPage() {
                 </tr>
               </thead>
               <tbody>
-                {list.data.items.map((entry) => (
+                {page.items.map((entry) => (
                   <tr key={entry.id}>
                     <td>
                       <Time value={entry.at} />
@@ -190,18 +154,8 @@ export function AuditPage() {
               </tbody>
             </table>
           </TableWrap>
-          <Pager
-            label="Audit log pages"
-            page={paging.page}
-            hasPrevious={paging.hasPrevious}
-            hasNext={list.data.nextCursor !== null}
-            onPrevious={paging.previous}
-            onNext={() => {
-              if (list.data?.nextCursor) paging.next(list.data.nextCursor);
-            }}
-          />
-        </div>
-      )}
+        )}
+      </PagedList>
     </>
   );
 }

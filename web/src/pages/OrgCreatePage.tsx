@@ -21,7 +21,7 @@ import { useDocumentTitle, useFetch } from '../hooks.js';
 import { navigate } from '../router.js';
 import { IssueSummary, IssuesContext, focusField } from '../spec-form/fields.js';
 import { WIZARD_STEPS, emptyForm, stepOfPath } from '../spec-form/model.js';
-import { PlanSteps, SpecPreview } from '../spec-form/review.js';
+import { PlanSteps, WithSpecPreview } from '../spec-form/review.js';
 import {
   AdminSection,
   ApplicationsSection,
@@ -101,7 +101,7 @@ export function OrgCreatePage() {
         ))}
       </ol>
 
-      <div className="with-aside">
+      <WithSpecPreview spec={sf.spec}>
         <form
           className="wizard-step"
           noValidate
@@ -147,10 +147,7 @@ export function OrgCreatePage() {
             </div>
           )}
         </form>
-        <aside aria-label="Spec preview">
-          <SpecPreview spec={sf.spec} />
-        </aside>
-      </div>
+      </WithSpecPreview>
     </IssuesContext>
   );
 }

@@ -19,16 +19,8 @@ import {
 } from '../api.js';
 import { Modal } from '../components/Modal.js';
 import { RunTimeline, useRunStream } from '../components/RunTimeline.js';
-import {
-  ErrorState,
-  JsonView,
-  Loading,
-  RunStateBadge,
-  StatusBadge,
-  TableWrap,
-  Time,
-  shortId,
-} from '../components/ui.js';
+import { RunsTable } from '../components/RunsTable.js';
+import { ErrorState, JsonView, Loading, StatusBadge, TableWrap, Time, shortId } from '../components/ui.js';
 import { useDocumentTitle, useFetch, type FetchState } from '../hooks.js';
 import { Link, navigate, useLocation } from '../router.js';
 import { useRunEvents, useSession } from '../session.js';
@@ -257,42 +249,7 @@ function RunHistory({ runs, orgName }: { runs: FetchState<Page<Run>>; orgName: s
   if (runs.data.items.length === 0) return <p className="muted">No runs yet.</p>;
   return (
     <>
-      <TableWrap label="Run history table">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Run</th>
-              <th scope="col">Kind</th>
-              <th scope="col">State</th>
-              <th scope="col">Requested by</th>
-              <th scope="col">Created</th>
-              <th scope="col">Finished</th>
-            </tr>
-          </thead>
-          <tbody>
-            {runs.data.items.map((run) => (
-              <tr key={run.id} className={run.state === 'failed' ? 'row-failed' : undefined}>
-                <td>
-                  <Link to={`/runs/${encodeURIComponent(run.id)}`}>
-                    <code>{shortId(run.id)}</code>
-                  </Link>
-                </td>
-                <td>{run.kind}</td>
-                <td>
-                  <RunStateBadge state={run.state} />
-                </td>
-                <td>{run.requestedBy}</td>
-                <td>
-                  <Time value={run.createdAt} />
-                </td>
-                <td>
-                  <Time value={run.finishedAt} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
+      <RunsTable runs={runs.data.items} label="Run history table" />
       {runs.data.nextCursor && (
         <p>
           <Link to={`/runs${query({ org: orgName })}`}>All runs of this organization</Link>

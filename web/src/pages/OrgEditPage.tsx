@@ -14,7 +14,7 @@ import { useDocumentTitle, useFetch } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import { IssueSummary, IssuesContext } from '../spec-form/fields.js';
 import { KIND_LABEL, formFromSpec } from '../spec-form/model.js';
-import { DiffTable, PlanSteps, SpecPreview, diffSpecs, type DiffRow } from '../spec-form/review.js';
+import { DiffTable, PlanSteps, WithSpecPreview, diffSpecs, type DiffRow } from '../spec-form/review.js';
 import {
   AdminSection,
   ApplicationsSection,
@@ -157,7 +157,7 @@ function SpecEditor({ org }: { org: Organization }) {
           </div>
         </section>
       ) : (
-        <div className="with-aside">
+        <WithSpecPreview spec={sf.spec}>
           <form
             noValidate
             onSubmit={(event) => {
@@ -190,10 +190,7 @@ function SpecEditor({ org }: { org: Organization }) {
               </button>
             </div>
           </form>
-          <aside aria-label="Spec preview">
-            <SpecPreview spec={sf.spec} />
-          </aside>
-        </div>
+        </WithSpecPreview>
       )}
     </IssuesContext>
   );

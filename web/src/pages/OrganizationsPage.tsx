@@ -10,17 +10,15 @@ import {
   ISOLATIONS,
   ORG_STATUSES,
   orgPath,
-  query,
   type Organization,
   type OrgSummary,
   type Page,
 } from '../api.js';
-import { ErrorState, Loading, Pager, StatusBadge, TableWrap, Time } from '../components/ui.js';
-import { useCursorStack, useDebounced, useDelayedFlag, useDocumentTitle, useFetch } from '../hooks.js';
+import { PagedList, usePagedFetch } from '../components/PagedList.js';
+import { EmptyState, FilterInput, FilterSelect, StatusBadge, TableWrap, Time } from '../components/ui.js';
+import { useDebounced, useDelayedFlag, useDocumentTitle } from '../hooks.js';
 import { Link, navigate, replaceSearch, useLocation } from '../router.js';
 import { useRunEvents, useSession } from '../session.js';
-
-const PAGE_SIZE = 50;
 
 export const ISOLATION_LABEL: Record<OrgSummary['isolation'], string> = {
   shared: 'Shared',
@@ -41,10 +39,7 @@ export function OrganizationsPage() {
     replaceSearch({ q, status, isolation });
   }, [q, status, isolation]);
 
-  const filterKey = JSON.stringify([q, status, isolation]);
-  const paging = useCursorStack(filterKey);
-  const url = `/api/v1/organizations${query({ q, status, isolation, limit: PAGE_SIZE, cursor: paging.cursor })}`;
-  const list = useFetch<Page<OrgSummary>>(url);
+  const { list, paging } = usePagedFetch<OrgSummary>('/api/v1/organizations', { q, status, isolation });
   const showLoading = useDelayedFlag(list.loading);
   const filtered = q !== '' || status !== '' || isolation !== '';
 
@@ -67,129 +62,113 @@ export function OrganizationsPage() {
         aria-label="Organizations"
         onSubmit={(event) => event.preventDefault()}
       >
-        <div className="field field-grow">
-          <label htmlFor="org-search">Search organizations</label>
-          <input
-            id="org-search"
-            type="search"
-            value={search}
-            placeholder="Name, display name or domain"
-            autoComplete="off"
-            spellCheck={false}
-            onChange={(event) => setSearch(event.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="org-status">Status</label>
-          <select id="org-status" value={status} onChange={(event) => setStatus(event.target.value)}>
-            <option value="">All statuses</option>
-            {ORG_STATUSES.map((value) => (
-              <option key={value} value={value}>
-                {value}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="org-isolation">Isolation</label>
-          <select id="org-isolation" value={isolation} onChange={(event) => setIsolation(event.target.value)}>
-            <option value="">All isolation models</option>
-            {ISOLATIONS.map((value) => (
-              <option key={value} value={value}>
-                {ISOLATION_LABEL[value]}
-              </option>
-            ))}
-          </select>
-        </div>
+        <FilterInput
+          id="org-search"
+          label="Search organizations"
+          value={search}
+          placeholder="Name, display name or domain"
+          grow
+          onChange={setSearch}
+        />
+        <FilterSelect
+          id="org-status"
+          label="Status"
+          value={status}
+          allLabel="All statuses"
+          options={ORG_STATUSES}
+          onChange={setStatus}
+        />
+        <FilterSelect
+          id="org-isolation"
+          label="Isolation"
+          value={isolation}
+          allLabel="All isolation models"
+          options={ISOLATIONS}
+          optionLabel={(value) => ISOLATION_LABEL[value]}
+          onChange={setIsolation}
+        />
       </form>
 
-      {list.error && !list.loading ? (
-        <ErrorState title="The organizations could not be loaded" error={list.error} onRetry={list.reload} />
-      ) : !list.data ? (
-        <Loading label="Loading organizations…" />
-      ) : list.data.items.length === 0 && paging.page === 1 ? (
-        filtered ? (
-          <div className="empty">
-            <p className="empty-title">No organizations match these filters.</p>
-            <button
-              type="button"
-              onClick={() => {
-                setSearch('');
-                setStatus('');
-                setIsolation('');
-              }}
-            >
-              Clear filters
-            </button>
-          </div>
-        ) : (
-          <div className="empty">
-            <p className="empty-title">No organizations yet</p>
-            {session.isOperator ? (
-              <>
-                <p>Create the first customer organization: it is set up in Auth0 as one durable run.</p>
-                <button
-                  type="button"
-                  className="button-primary"
-                  onClick={() => navigate('/organizations/new')}
-                >
-                  Create organization
-                </button>
-              </>
-            ) : (
-              <p>An operator can create them.</p>
-            )}
-          </div>
-        )
-      ) : (
-        <div aria-busy={list.loading}>
-          <p className="list-status" role="status">
-            {showLoading
-              ? 'Loading…'
-              : `${list.data.items.length} organizations on page ${paging.page}${list.data.nextCursor ? '' : ' (last page)'}`}
-          </p>
-          <TableWrap label="Organizations table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Display name</th>
-                  <th scope="col">Isolation</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Updated</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.items.map((org) => (
-                  <tr key={org.name}>
-                    <td>
-                      <Link to={`/organizations/${encodeURIComponent(org.name)}`}>{org.name}</Link>
-                    </td>
-                    <td>{org.displayName ?? <span className="muted">—</span>}</td>
-                    <td>{ISOLATION_LABEL[org.isolation]}</td>
-                    <td>
-                      <StatusBadge status={org.status} />
-                    </td>
-                    <td>
-                      <Time value={org.updatedAt} />
-                    </td>
+      <PagedList
+        list={list}
+        paging={paging}
+        errorTitle="The organizations could not be loaded"
+        loadingLabel="Loading organizations…"
+        pagerLabel="Organizations pages"
+        empty={
+          filtered ? (
+            <EmptyState title="No organizations match these filters.">
+              <button
+                type="button"
+                onClick={() => {
+                  setSearch('');
+                  setStatus('');
+                  setIsolation('');
+                }}
+              >
+                Clear filters
+              </button>
+            </EmptyState>
+          ) : (
+            <EmptyState title="No organizations yet">
+              {session.isOperator ? (
+                <>
+                  <p>Create the first customer organization: it is set up in Auth0 as one durable run.</p>
+                  <button
+                    type="button"
+                    className="button-primary"
+                    onClick={() => navigate('/organizations/new')}
+                  >
+                    Create organization
+                  </button>
+                </>
+              ) : (
+                <p>An operator can create them.</p>
+              )}
+            </EmptyState>
+          )
+        }
+      >
+        {(page) => (
+          <>
+            <p className="list-status" role="status">
+              {showLoading
+                ? 'Loading…'
+                : `${page.items.length} organizations on page ${paging.page}${page.nextCursor ? '' : ' (last page)'}`}
+            </p>
+            <TableWrap label="Organizations table">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Display name</th>
+                    <th scope="col">Isolation</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Updated</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
-          <Pager
-            label="Organizations pages"
-            page={paging.page}
-            hasPrevious={paging.hasPrevious}
-            hasNext={list.data.nextCursor !== null}
-            onPrevious={paging.previous}
-            onNext={() => {
-              if (list.data?.nextCursor) paging.next(list.data.nextCursor);
-            }}
-          />
-        </div>
-      )}
+                </thead>
+                <tbody>
+                  {page.items.map((org) => (
+                    <tr key={org.name}>
+                      <td>
+                        <Link to={`/organizations/${encodeURIComponent(org.name)}`}>{org.name}</Link>
+                      </td>
+                      <td>{org.displayName ?? <span className="muted">—</span>}</td>
+                      <td>{ISOLATION_LABEL[org.isolation]}</td>
+                      <td>
+                        <StatusBadge status={org.status} />
+                      </td>
+                      <td>
+                        <Time value={org.updatedAt} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableWrap>
+          </>
+        )}
+      </PagedList>
     </>
   );
 }
@@ -230,27 +209,17 @@ function useRowRefresh(
         controllers.current.set(name, controller);
         api.get<Organization>(orgPath(name), controller.signal).then(
           (org) => {
-            const {
-              name: orgName,
-              displayName,
-              isolation,
-              status,
-              tenant,
-              error,
-              lastRunId,
-              createdAt,
-              updatedAt,
-            } = org;
+            // The row gets exactly the list's shape: the detail's spec, Auth0 ids and current run stay out.
             const summary: OrgSummary = {
-              name: orgName,
-              displayName,
-              isolation,
-              status,
-              tenant,
-              error,
-              lastRunId,
-              createdAt,
-              updatedAt,
+              name: org.name,
+              displayName: org.displayName,
+              isolation: org.isolation,
+              status: org.status,
+              tenant: org.tenant,
+              error: org.error,
+              lastRunId: org.lastRunId,
+              createdAt: org.createdAt,
+              updatedAt: org.updatedAt,
             };
             setData((current) =>
               current

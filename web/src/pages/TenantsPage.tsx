@@ -1,6 +1,6 @@
 /** `/tenants` (admins): the tenant registry — where dedicated-tenant organizations live. */
 import type { Tenant } from '../api.js';
-import { ErrorState, Loading, TableWrap, Time } from '../components/ui.js';
+import { EmptyState, ErrorState, Loading, TableWrap, Time } from '../components/ui.js';
 import { useDocumentTitle, useFetch } from '../hooks.js';
 
 export function TenantsPage() {
@@ -18,12 +18,11 @@ export function TenantsPage() {
       ) : !tenants.data ? (
         <Loading label="Loading tenants…" />
       ) : tenants.data.items.length === 0 ? (
-        <div className="empty">
-          <p className="empty-title">No tenants registered yet</p>
+        <EmptyState title="No tenants registered yet">
           <p>
             Register one with <code>orgadmin tenant add NAME --domain D --client-id ID</code>.
           </p>
-        </div>
+        </EmptyState>
       ) : (
         <TableWrap label="Tenants table">
           <table>

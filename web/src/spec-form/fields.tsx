@@ -86,12 +86,57 @@ function useTouchWhenTypingPauses(issues: IssueLookup, path: string): () => void
   };
 }
 
-function useFieldIds(path: string, hint: ReactNode, messages: string[]) {
-  const base = idFor(path);
+interface FieldIds {
+  id: string;
+  hintId: string;
+  errorId: string;
+  /** The ids of the hint and of the issues, those on screen; undefined when neither is. */
+  describedBy: string | undefined;
+}
+
+function fieldIds(base: string, hint: ReactNode, messages: string[]): FieldIds {
   const hintId = `${base}-hint`;
   const errorId = `${base}-error`;
   const describedBy = [hint ? hintId : null, messages.length > 0 ? errorId : null].filter(Boolean).join(' ');
   return { id: base, hintId, errorId, describedBy: describedBy === '' ? undefined : describedBy };
+}
+
+function FieldHint({ id, hint }: { id: string; hint: ReactNode }) {
+  if (!hint) return null;
+  return (
+    <p className="hint" id={id}>
+      {hint}
+    </p>
+  );
+}
+
+/** A text control's frame: its label (marked when required), hint and issues around it. */
+function TextFrame({
+  ids,
+  label,
+  required,
+  hint,
+  messages,
+  children,
+}: {
+  ids: FieldIds;
+  label: string;
+  required: boolean | undefined;
+  hint: ReactNode;
+  messages: string[];
+  children: ReactNode;
+}) {
+  return (
+    <div className="field">
+      <div className="label-row">
+        <label htmlFor={ids.id}>{label}</label>
+        {required && <span className="required">Required</span>}
+      </div>
+      <FieldHint id={ids.hintId} hint={hint} />
+      {children}
+      <FieldIssues id={ids.errorId} messages={messages} />
+    </div>
+  );
 }
 
 export function TextField({
@@ -115,19 +160,10 @@ export function TextField({
 }) {
   const issues = useIssues();
   const messages = issues.at(path, !includeNested);
-  const ids = useFieldIds(path, hint, messages);
+  const ids = fieldIds(idFor(path), hint, messages);
   const touchSoon = useTouchWhenTypingPauses(issues, path);
   return (
-    <div className="field">
-      <div className="label-row">
-        <label htmlFor={ids.id}>{label}</label>
-        {required && !disabled && <span className="required">Required</span>}
-      </div>
-      {hint && (
-        <p className="hint" id={ids.hintId}>
-          {hint}
-        </p>
-      )}
+    <TextFrame ids={ids} label={label} required={required && !disabled} hint={hint} messages={messages}>
       <input
         id={ids.id}
         type={type}
@@ -145,8 +181,7 @@ export function TextField({
           else touchSoon();
         }}
       />
-      <FieldIssues id={ids.errorId} messages={messages} />
-    </div>
+    </TextFrame>
   );
 }
 
@@ -162,19 +197,10 @@ export function TextArea({
 }: FieldProps & { rows?: number }) {
   const issues = useIssues();
   const messages = issues.at(path);
-  const ids = useFieldIds(path, hint, messages);
+  const ids = fieldIds(idFor(path), hint, messages);
   const touchSoon = useTouchWhenTypingPauses(issues, path);
   return (
-    <div className="field">
-      <div className="label-row">
-        <label htmlFor={ids.id}>{label}</label>
-        {required && <span className="required">Required</span>}
-      </div>
-      {hint && (
-        <p className="hint" id={ids.hintId}>
-          {hint}
-        </p>
-      )}
+    <TextFrame ids={ids} label={label} required={required} hint={hint} messages={messages}>
       <textarea
         id={ids.id}
         value={value}
@@ -189,8 +215,7 @@ export function TextArea({
           touchSoon();
         }}
       />
-      <FieldIssues id={ids.errorId} messages={messages} />
-    </div>
+    </TextFrame>
   );
 }
 
@@ -211,15 +236,11 @@ export function SelectField<T extends string>({
 }) {
   const issues = useIssues();
   const messages = issues.at(path);
-  const ids = useFieldIds(path, hint, messages);
+  const ids = fieldIds(idFor(path), hint, messages);
   return (
     <div className="field">
       <label htmlFor={ids.id}>{label}</label>
-      {hint && (
-        <p className="hint" id={ids.hintId}>
-          {hint}
-        </p>
-      )}
+      <FieldHint id={ids.hintId} hint={hint} />
       <select
         id={ids.id}
         value={value}
@@ -256,31 +277,24 @@ export function Checkbox({
 }) {
   const issues = useIssues();
   const messages = issues.at(path);
-  const id = useId();
-  const hintId = `${id}-hint`;
-  const errorId = `${id}-error`;
-  const describedBy = [hint ? hintId : null, messages.length > 0 ? errorId : null].filter(Boolean).join(' ');
+  const ids = fieldIds(useId(), hint, messages);
   return (
     <div className="check">
       <input
         type="checkbox"
-        id={id}
+        id={ids.id}
         checked={checked}
         aria-invalid={messages.length > 0 || undefined}
-        aria-describedby={describedBy === '' ? undefined : describedBy}
+        aria-describedby={ids.describedBy}
         onChange={(event) => {
           onChange(event.target.checked);
           issues.touch(path);
         }}
       />
       <div>
-        <label htmlFor={id}>{label}</label>
-        {hint && (
-          <p className="hint" id={hintId}>
-            {hint}
-          </p>
-        )}
-        <FieldIssues id={errorId} messages={messages} />
+        <label htmlFor={ids.id}>{label}</label>
+        <FieldHint id={ids.hintId} hint={hint} />
+        <FieldIssues id={ids.errorId} messages={messages} />
       </div>
     </div>
   );

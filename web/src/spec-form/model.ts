@@ -3,6 +3,7 @@
  * it builds is validated with the server's own schema (`orgSpecSchema` from src/domain), so the UI shows exactly the
  * rules — and the field paths — the server applies.
  */
+import { formatPath } from '../../../src/domain/field-path.js';
 import {
   CONNECTION_KINDS,
   orgSpecSchema,
@@ -414,16 +415,6 @@ export function specFromForm(form: FormState): Record<string, unknown> {
     admin,
     app: form.extras.app,
   });
-}
-
-/** `connections[2].saml.metadataUrl` from `['connections', 2, 'saml', 'metadataUrl']` (as the server formats it). */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return out === '' ? '(spec)' : out;
 }
 
 const EMPTY = 'must not be empty';

@@ -1,4 +1,6 @@
 /** Reviewing a spec: the read-only JSON preview, the plan's steps, and the readable diff of an edit. */
+import type { ReactNode } from 'react';
+
 import type { OrgSpec } from '../../../src/domain/org-spec.js';
 import type { PlanStep } from '../api.js';
 import { CopyButton, TableWrap } from '../components/ui.js';
@@ -21,6 +23,18 @@ export function SpecPreview({ spec }: { spec: unknown }) {
       </pre>
       <CopyButton value={json} label="Copy spec JSON" />
     </details>
+  );
+}
+
+/** A spec form beside the live preview of the spec it builds (the create wizard and the editor). */
+export function WithSpecPreview({ spec, children }: { spec: unknown; children: ReactNode }) {
+  return (
+    <div className="with-aside">
+      {children}
+      <aside aria-label="Spec preview">
+        <SpecPreview spec={spec} />
+      </aside>
+    </div>
   );
 }
 

@@ -138,15 +138,8 @@ function updateConnection<T extends ConnectionForm>(setForm: SetForm, uid: strin
   }));
 }
 
-const ADD_OPTION_LABEL: Record<OwnKind, string> = {
-  database: 'New database connection',
-  saml: 'SAML',
-  oidc: 'OIDC',
-  azureAd: 'Azure AD',
-  okta: 'Okta',
-  googleWorkspace: 'Google Workspace',
-  adfs: 'ADFS',
-};
+// The kinds' own names; the database option says that it creates a new connection.
+const ADD_OPTION_LABEL: Record<OwnKind, string> = { ...KIND_LABEL, database: 'New database connection' };
 
 function focusSoon(id: string): void {
   window.requestAnimationFrame(() => document.getElementById(id)?.focus());
