@@ -197,18 +197,8 @@ async function measureUi(
   token: string,
   orgs: number,
 ): Promise<{ firstRowsMs: number; searchMs: number; nextPageMs: number }> {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  const { launchChromium } = await import('../test/helpers/chromium.js');
+  const browser = await launchChromium();
   try {
     const context = await browser.newContext();
     await context.addCookies([{ name: 'orgadmin_session', value: token, url: baseUrl }]);

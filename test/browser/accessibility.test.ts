@@ -3,10 +3,11 @@
  * a viewer sees no button their role cannot use, and at 375 px wide nothing scrolls sideways. The console stays
  * free of errors throughout.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { managementClient, useAuth0Local } from '../helpers/auth0-local.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { sessionFor, startTestPortal, type TestPortal } from '../helpers/portal.js';
 
@@ -20,17 +21,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await managementClient(local).clients.create({ name: 'SaaS App', app_type: 'regular_web' });
   portal = await startTestPortal(local, database, { web: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 }, 180_000);
 afterAll(async () => {
   await browser?.close();

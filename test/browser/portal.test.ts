@@ -9,24 +9,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { managementClient, useAuth0Local } from '../helpers/auth0-local.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startTestPortal, type TestPortal } from '../helpers/portal.js';
 import { startSaasApp, type SaasApp } from '../helpers/saas-app.js';
 import { samlMetadataXml } from '../helpers/saml.js';
 
 const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 
 const local = useAuth0Local();
 let database: TestDatabase;
@@ -53,7 +46,7 @@ beforeAll(async () => {
     clientSecret: client.client_secret!,
   });
   portal = await startTestPortal(local, database, { web: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
