@@ -30,6 +30,9 @@ import { startWorker, type RunQueue, type Worker } from './engine/worker.js';
 import { createManagementClient, createSdkTenant } from './adapters/auth0/sdk-tenant.js';
 import { openDatabase, type Database } from './adapters/postgres/database.js';
 import { createJobQueue, type JobQueueOptions } from './adapters/postgres/job-queue.js';
+import { createPostgresAppHooks } from './adapters/postgres/postgres-app-hooks.js';
+import { sendWebhook } from './adapters/webhooks/webhook-sender.js';
+import { createAppHookService, type AppHookService } from './services/app-hooks.js';
 import { createPostgresStore } from './adapters/postgres/postgres-store.js';
 import { loadSecretBox } from './adapters/postgres/secret-box.js';
 import type { Config, PortalConfig } from './config/config.js';
@@ -77,6 +80,8 @@ export interface Orgadmin {
   store: Store;
   /** orgadmin's database (the embedded server's URL when nothing else is configured). */
   database: Pick<Database, 'pool' | 'url'>;
+  /** The application's hook endpoints. */
+  hooks: AppHookService;
   /** The tenant organizations go to unless their spec asks for a dedicated one. */
   defaultTenant: TenantCredentials;
   engine: EngineDeps;
@@ -158,6 +163,7 @@ export async function openOrgadmin(
       config,
       store,
       database: { pool: database.pool, url: database.url },
+      hooks: createAppHookService(createPostgresAppHooks(database.pool, { secrets }), sendWebhook),
       defaultTenant,
       engine: { store, tenantFor, ...(options.log ? { log: options.log } : {}) },
       tenantForSpec,

@@ -4,6 +4,7 @@
  * output only (e.g. auth0-local's JSON line); everything for humans goes to stderr.
  */
 import { auth0LocalCommand } from './commands/auth0-local.js';
+import { hooksCommand } from './commands/hooks.js';
 import { orgCommand, runCommand, runsCommand } from './commands/org.js';
 import { serveCommand } from './commands/serve.js';
 import { startCommand } from './commands/start.js';
@@ -20,6 +21,7 @@ const COMMANDS: Command[] = [
   runCommand,
   workerCommand,
   tenantCommand,
+  hooksCommand,
   auth0LocalCommand,
 ];
 
@@ -49,7 +51,7 @@ function reportError(command: string, error: unknown): number {
     for (const issue of error.details.issues ?? [])
       process.stderr.write(`  ${issue.path}: ${issue.message}\n`);
     if (!error.details.issues?.length) process.stderr.write(`  ${error.message}\n`);
-    return error.code.startsWith('spec.') ? 2 : 1;
+    return error.code.startsWith('spec.') || error.code.endsWith('.invalid') ? 2 : 1;
   }
   if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`orgadmin ${command}: ${error.message}\n`);

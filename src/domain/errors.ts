@@ -34,6 +34,12 @@ export const ERROR_CODES = {
   'auth.forbidden': 'Your role does not allow this.',
   /** A state-changing request from a browser session came without the session's CSRF token. */
   'auth.csrf': 'Missing or wrong CSRF token.',
+  /** A hook configuration failed validation; `details.issues` names each field and rule. */
+  'hook.invalid': 'The hook configuration is invalid.',
+  /** A hook with this name exists. */
+  'hook.exists': 'A hook with this name exists.',
+  /** No hook with this name. */
+  'hook.not_found': 'No such hook.',
   /** Auth0 answered with an error the request cannot get past (e.g. while planning). */
   'auth0.failed': 'Auth0 could not complete the request.',
   /** Anything unexpected; the server log has the details under `details.errorId`. */

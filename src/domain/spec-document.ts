@@ -6,20 +6,36 @@
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 
-import { OrgadminError, type SpecIssue } from './errors.js';
+import { OrgadminError, type ErrorCode, type SpecIssue } from './errors.js';
 import { formatPath } from './field-path.js';
 import { orgSpecSchema, type OrgSpec } from './org-spec.js';
 
 // Re-exported: the server's code imports it from here (src/http/api-route.ts).
 export { formatPath };
 
-function issuesOf(error: z.ZodError, prefix: string): SpecIssue[] {
+/** Every problem zod found, each with its field path (as `pathOf` spells it) and the rule. */
+export function zodIssues(
+  error: z.ZodError,
+  pathOf: (path: readonly PropertyKey[]) => string = formatPath,
+): SpecIssue[] {
   return error.issues.map((issue) => ({
-    path: `${prefix}${formatPath(issue.path)}`,
+    path: pathOf(issue.path),
     message:
       issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
   }));
 }
+
+/** The one error for a failed validation: every issue in `details.issues` and, for logs, in the message. */
+export function invalid(code: ErrorCode, what: string, issues: SpecIssue[]): OrgadminError {
+  return new OrgadminError(
+    code,
+    `invalid ${what}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+    { issues },
+  );
+}
+
+const issuesOf = (error: z.ZodError, prefix: string): SpecIssue[] =>
+  zodIssues(error, (path) => `${prefix}${formatPath(path)}`);
 
 /** Validates already-parsed values (e.g. an HTTP request body). */
 export function validateSpecs(values: unknown[]): OrgSpec[] {
@@ -39,10 +55,7 @@ export function validateSpecs(values: unknown[]): OrgSpec[] {
       });
     }
   });
-  if (issues.length > 0) {
-    const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-    throw new OrgadminError('spec.invalid', `invalid organization spec: ${summary}`, { issues });
-  }
+  if (issues.length > 0) throw invalid('spec.invalid', 'organization spec', issues);
   return specs;
 }
 

@@ -11,9 +11,9 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 
-import { OrgadminError, type SpecIssue } from '../domain/errors.js';
+import { OrgadminError } from '../domain/errors.js';
 import type { Permission } from '../domain/roles.js';
-import { formatPath } from '../domain/spec-document.js';
+import { formatPath, invalid, zodIssues } from '../domain/spec-document.js';
 import type { Principal } from './principal.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -100,15 +100,10 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: string): un
   if (!schema) return {};
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues: SpecIssue[] = result.error.issues.map((issue) => ({
-    path: `${where}${issue.path.length > 0 ? `.${formatPath(issue.path)}` : ''}`,
-    message:
-      issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
-  }));
-  throw new OrgadminError(
+  throw invalid(
     'request.invalid',
-    `invalid request: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
-    { issues },
+    'request',
+    zodIssues(result.error, (path) => `${where}${path.length > 0 ? `.${formatPath(path)}` : ''}`),
   );
 }
 

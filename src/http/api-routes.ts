@@ -34,6 +34,9 @@ import {
   runSchema,
   samlSpSchema,
   sessionSchema,
+  hookSchema,
+  hookOf,
+  hookTestSchema,
   stepOf,
   tenantSchema,
 } from './api-schemas.js';
@@ -519,6 +522,60 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
       query: z.object({ org: orgSpecSchema.shape.name }),
       responses: { 200: { description: 'Service-provider details', schema: samlSpSchema } },
       handler: ({ c, query }) => json(c, deps.service.samlServiceProvider(query.org)),
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/hooks',
+      permission: 'administer',
+      operationId: 'listHooks',
+      summary: "The application's hook endpoints (secrets are never shown)",
+      tags: ['hooks'],
+      responses: { 200: { description: 'The hooks', schema: z.object({ items: z.array(hookSchema) }) } },
+      handler: async ({ c }) => json(c, { items: (await deps.orgadmin.hooks.list()).map(hookOf) }),
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/hooks',
+      permission: 'administer',
+      operationId: 'addHook',
+      summary: 'Add a hook endpoint (https; a Standard Webhooks secret; the phases it takes part in)',
+      tags: ['hooks'],
+      body: z.unknown().describe('`{name, url, secret, phases, allowPrivateNetwork?}`'),
+      responses: {
+        201: { description: 'The hook (without its secret)', schema: hookSchema },
+        409: { description: 'A hook with this name exists (hook.exists)' },
+      },
+      handler: async ({ c, principal, body }) =>
+        json(c, hookOf(await deps.orgadmin.hooks.add(body, principal.actor)), 201),
+    }),
+
+    defineRoute({
+      method: 'delete',
+      path: '/hooks/{name}',
+      permission: 'administer',
+      operationId: 'removeHook',
+      summary: 'Remove a hook endpoint',
+      tags: ['hooks'],
+      params: z.object({ name: z.string().min(1).max(63) }),
+      responses: { 204: { description: 'Removed' } },
+      handler: async ({ c, principal, params }) => {
+        await deps.orgadmin.hooks.remove(params.name, principal.actor);
+        return c.body(null, 204);
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/hooks/{name}/test',
+      permission: 'administer',
+      operationId: 'testHook',
+      summary: 'Send a signed "hook.test" message to the endpoint and report its answer',
+      tags: ['hooks'],
+      params: z.object({ name: z.string().min(1).max(63) }),
+      responses: { 200: { description: 'The endpoint’s answer', schema: hookTestSchema } },
+      handler: async ({ c, params }) => json(c, await deps.orgadmin.hooks.test(params.name)),
     }),
 
     defineRoute({

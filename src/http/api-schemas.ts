@@ -4,9 +4,11 @@
  */
 import { z } from 'zod';
 
+import { HOOK_PHASES } from '../domain/app-hooks.js';
 import { describeStep } from '../domain/plan.js';
 import { orgSpecSchema, redactSecrets } from '../domain/org-spec.js';
 import { ROLES } from '../domain/roles.js';
+import type { AppHook } from '../ports/app-hooks.js';
 import type { AuditEvent, OrgRecord, RunRecord, StepRecord } from '../ports/store.js';
 
 const isoDate = z.iso.datetime();
@@ -133,6 +135,26 @@ export const sessionSchema = z.object({
   lastSeenAt: isoDate,
   current: z.boolean().describe("The caller's own session."),
 });
+
+export const hookSchema = z.object({
+  name: z.string(),
+  url: z.string(),
+  phases: z.array(z.enum(HOOK_PHASES)),
+  allowPrivateNetwork: z.boolean(),
+  secret: z.literal('(set)'),
+  createdBy: z.string(),
+  createdAt: isoDate,
+});
+
+export const hookTestSchema = z.object({
+  ok: z.boolean(),
+  status: z.number().int().nullable(),
+  detail: z.string().nullable(),
+});
+
+export function hookOf(hook: AppHook): z.output<typeof hookSchema> {
+  return { ...hook, secret: '(set)', createdAt: hook.createdAt.toISOString() };
+}
 
 export const tenantSchema = z.object({
   name: z.string(),

@@ -3,7 +3,6 @@
  * and reports; list/show/runs/run show read back (secrets shown only as "(set)"); a file of invalid specs is refused
  * with every problem listed and not a single call to Auth0.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -15,6 +14,7 @@ import {
   startTestAuth0Local,
   type TestAuth0Local,
 } from '../helpers/auth0-local.js';
+import { orgadminCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 let local: TestAuth0Local;
@@ -32,23 +32,11 @@ afterAll(async () => {
   await database.drop();
 });
 
-function orgadmin(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/orgadmin.js', ...args], {
-      env: {
-        ...process.env,
-        ORGADMIN_HOME: home,
-        DATABASE_URL: database.url,
-        ORGADMIN_SECRET_KEY: 'test-secret-key',
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const orgadmin = orgadminCli(() => ({
+  ORGADMIN_HOME: home,
+  DATABASE_URL: database.url,
+  ORGADMIN_SECRET_KEY: 'test-secret-key',
+}));
 
 function specFile(name: string, text: string): string {
   const file = join(home, name);

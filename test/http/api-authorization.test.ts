@@ -85,6 +85,15 @@ const TABLE: Record<string, Case> = {
   'GET /saml-sp': { needs: 'viewer', path: '/saml-sp?org=acme', allowed: 200 },
   'GET /tenants': { needs: 'admin', path: '/tenants', allowed: 200 },
   'GET /sessions': { needs: 'admin', path: '/sessions', allowed: 200 },
+  'GET /hooks': { needs: 'admin', path: '/hooks', allowed: 200 },
+  'POST /hooks': {
+    needs: 'admin',
+    path: '/hooks',
+    body: { name: 'x', url: 'http://x.example' },
+    allowed: 400,
+  },
+  'DELETE /hooks/{name}': { needs: 'admin', path: '/hooks/nothing', allowed: 404 },
+  'POST /hooks/{name}/test': { needs: 'admin', path: '/hooks/nothing/test', allowed: 404 },
   'DELETE /sessions/{id}': { needs: 'admin', path: '/sessions/no-such-session', allowed: 404 },
 };
 

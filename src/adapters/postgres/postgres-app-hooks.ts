@@ -1,0 +1,88 @@
+/**
+ * The `AppHookStore` port on PostgreSQL (schema: `migrations/0005_app_hooks.sql`): secrets sealed with the secret
+ * box, every change in the audit trail (without the secret).
+ */
+import type pg from 'pg';
+
+import type { HookPhase } from '../../domain/app-hooks.js';
+import { OrgadminError } from '../../domain/errors.js';
+import type { AppHook, AppHookStore } from '../../ports/app-hooks.js';
+import type { SecretBox } from './secret-box.js';
+import { transaction } from './transaction.js';
+
+type HookRow = {
+  name: string;
+  url: string;
+  phases: HookPhase[];
+  allow_private_network: boolean;
+  secret_sealed: string;
+  created_by: string;
+  created_at: Date;
+};
+
+const toHook = (row: HookRow): AppHook => ({
+  name: row.name,
+  url: row.url,
+  phases: row.phases,
+  allowPrivateNetwork: row.allow_private_network,
+  createdBy: row.created_by,
+  createdAt: row.created_at,
+});
+
+const audit = (client: pg.ClientBase, actor: string, action: string, before: unknown, after: unknown) =>
+  client.query(
+    `INSERT INTO audit_events (actor, action, org_name, run_id, before, after) VALUES ($1, $2, NULL, NULL, $3, $4)`,
+    [actor, action, JSON.stringify(before), JSON.stringify(after)],
+  );
+
+export function createPostgresAppHooks(pool: pg.Pool, options: { secrets: SecretBox }): AppHookStore {
+  return {
+    addHook: (hook, actor) =>
+      transaction(pool, async (client) => {
+        const { rows } = await client.query<HookRow>(
+          `INSERT INTO app_hooks (name, url, phases, allow_private_network, secret_sealed, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING *`,
+          [
+            hook.name,
+            hook.url,
+            hook.phases,
+            hook.allowPrivateNetwork,
+            options.secrets.seal(hook.secret),
+            actor,
+          ],
+        );
+        if (!rows[0])
+          throw new OrgadminError('hook.exists', `A hook named ${hook.name} exists; remove it first.`);
+        const added = toHook(rows[0]);
+        await audit(client, actor, 'hook.added', null, { ...added, secret: '(set)' });
+        return added;
+      }),
+
+    async listHooks() {
+      const { rows } = await pool.query<HookRow>('SELECT * FROM app_hooks ORDER BY name');
+      return rows.map(toHook);
+    },
+
+    async getHook(name) {
+      const { rows } = await pool.query<HookRow>('SELECT * FROM app_hooks WHERE name = $1', [name]);
+      return rows[0] ? toHook(rows[0]) : undefined;
+    },
+
+    async hookSecret(name) {
+      const { rows } = await pool.query<HookRow>('SELECT secret_sealed FROM app_hooks WHERE name = $1', [
+        name,
+      ]);
+      return rows[0] ? options.secrets.open(rows[0].secret_sealed) : undefined;
+    },
+
+    removeHook: (name, actor) =>
+      transaction(pool, async (client) => {
+        const { rows } = await client.query<HookRow>('DELETE FROM app_hooks WHERE name = $1 RETURNING *', [
+          name,
+        ]);
+        if (!rows[0]) return false;
+        await audit(client, actor, 'hook.removed', { ...toHook(rows[0]), secret: '(set)' }, null);
+        return true;
+      }),
+  };
+}

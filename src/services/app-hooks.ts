@@ -1,0 +1,57 @@
+/**
+ * Managing the application's hook endpoints, for the CLI and the HTTP API alike: validate (every field and rule
+ * reported at once, before anything is stored), store with the secret sealed, list without secrets, remove, and send
+ * a signed test message.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { hookInputSchema, type HookConfig } from '../domain/app-hooks.js';
+import { OrgadminError } from '../domain/errors.js';
+import { invalid, zodIssues } from '../domain/spec-document.js';
+import type { AppHook, AppHookStore, SendWebhook } from '../ports/app-hooks.js';
+
+export interface HookTestResult {
+  ok: boolean;
+  status: number | null;
+  /** Why the call failed (network, refused address, timeout) or the start of a non-2xx answer. */
+  detail: string | null;
+}
+
+export interface AppHookService {
+  add(input: unknown, actor: string): Promise<AppHook>;
+  list(): Promise<AppHook[]>;
+  remove(name: string, actor: string): Promise<void>;
+  test(name: string): Promise<HookTestResult>;
+}
+
+export function validateHook(input: unknown): HookConfig {
+  const result = hookInputSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw invalid('hook.invalid', 'hook', zodIssues(result.error));
+}
+
+export function createAppHookService(hooks: AppHookStore, sendWebhook: SendWebhook): AppHookService {
+  return {
+    add: (input, actor) => hooks.addHook(validateHook(input), actor),
+    list: () => hooks.listHooks(),
+    async remove(name, actor) {
+      if (!(await hooks.removeHook(name, actor)))
+        throw new OrgadminError('hook.not_found', `No hook named ${name}.`);
+    },
+    async test(name) {
+      const hook = await hooks.getHook(name);
+      const secret = await hooks.hookSecret(name);
+      if (!hook || secret === undefined) throw new OrgadminError('hook.not_found', `No hook named ${name}.`);
+      try {
+        const answer = await sendWebhook(
+          { url: hook.url, secret, allowPrivateNetwork: hook.allowPrivateNetwork },
+          { id: `msg_test_${randomUUID()}`, type: 'hook.test', data: { hook: name } },
+        );
+        const ok = answer.status >= 200 && answer.status < 300;
+        return { ok, status: answer.status, detail: ok ? null : answer.body.slice(0, 500) };
+      } catch (error) {
+        return { ok: false, status: null, detail: error instanceof Error ? error.message : String(error) };
+      }
+    },
+  };
+}
