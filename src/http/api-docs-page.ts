@@ -2,17 +2,14 @@
  * `/api/v1/docs`: a readable page rendered on the server from the OpenAPI document (no script, no CDN: the portal
  * may run where the Internet is out of reach). Tools that want more load `/api/v1/openapi.json` themselves.
  */
+import { PERMISSIONS } from '../domain/roles.js';
+
 type Json = Record<string, unknown>;
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-const ROLE_OF: Record<string, string> = {
-  public: 'anyone',
-  read: 'viewer',
-  write: 'operator',
-  administer: 'admin',
-};
+const ROLE_OF: Record<string, string> = { public: 'anyone', ...PERMISSIONS };
 
 export function apiDocsPage(document: Json): string {
   const info = document['info'] as { title: string; version: string; description: string };

@@ -244,11 +244,7 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
         },
       },
       handler: async ({ c, principal, params, body }) => {
-        const org = await store.getOrg(params.name);
-        if (!org || org.status === 'removed')
-          throw new OrgadminError('org.not_found', `No organization named ${params.name}.`);
-        const patched = mergePatch(org.spec, body.patch);
-        const { organization, run } = await deps.service.update(params.name, patched, principal.actor);
+        const { organization, run } = await deps.service.patch(params.name, body.patch, principal.actor);
         return json(c, { organization: organizationOf(organization, run), run: runOf(run) }, 202);
       },
     }),
@@ -640,19 +636,4 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
         }),
     }),
   ];
-}
-
-/** RFC 7396 JSON merge patch: objects merge, `null` deletes, anything else replaces. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const base: Record<string, unknown> =
-    target !== null && typeof target === 'object' && !Array.isArray(target)
-      ? { ...(target as Record<string, unknown>) }
-      : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (key === '__proto__') continue;
-    if (value === null) delete base[key];
-    else base[key] = mergePatch(base[key], value);
-  }
-  return base;
 }

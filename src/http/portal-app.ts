@@ -10,7 +10,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 
 import { OrgadminError } from '../domain/errors.js';
-import { allows } from '../domain/roles.js';
+import { allows, PERMISSIONS } from '../domain/roles.js';
 import type { SessionStore } from '../ports/sessions.js';
 import { honoPath, openApiDocument, type RouteDefinition } from './api-route.js';
 import { apiDocsPage } from './api-docs-page.js';
@@ -123,10 +123,7 @@ export function createPortalApp(deps: PortalAppDeps): Hono {
         throw new OrgadminError('auth.csrf');
     }
     if (!allows(principal.roles, route.permission))
-      throw new OrgadminError(
-        'auth.forbidden',
-        `This needs the ${route.permission === 'administer' ? 'admin' : route.permission === 'write' ? 'operator' : 'viewer'} role.`,
-      );
+      throw new OrgadminError('auth.forbidden', `This needs the ${PERMISSIONS[route.permission]} role.`);
     if (route.freshSignIn && principal.kind === 'session') {
       const freshUntil = principal.session.authTime.getTime() + deps.reauthMinutes * 60_000;
       if (Date.now() > freshUntil) {

@@ -16,7 +16,6 @@ import * as oidc from 'openid-client';
 
 import type { PortalConfig } from '../config/config.js';
 import { OrgadminError } from '../domain/errors.js';
-import { isRole } from '../domain/roles.js';
 import type { SessionStore, SessionTimeouts } from '../ports/sessions.js';
 import { rolesFromClaims } from './principal.js';
 
@@ -162,7 +161,7 @@ export function createSignIn(options: {
         );
       }
       if (!claims) return html(401, 'Sign-in failed', 'The identity provider sent no ID token.');
-      const roles = rolesFromClaims(claims, portal.rolesClaim).filter(isRole);
+      const roles = rolesFromClaims(claims, portal.rolesClaim);
       if (roles.length === 0)
         return html(
           403,

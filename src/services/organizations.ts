@@ -4,10 +4,11 @@
  * run and handed to the queue; the engine (a worker, in this process or another) carries it out.
  */
 import { OrgadminError } from '../domain/errors.js';
+import { mergePatch } from '../domain/merge-patch.js';
 import { connectionNameFor } from '../domain/naming.js';
 import { keepRedactedSecrets, redactSecrets, type OrgSpec } from '../domain/org-spec.js';
 import { describeStep, plan, type Step } from '../domain/plan.js';
-import { validateSpecs } from '../domain/spec-document.js';
+import { invalid, validateSpecs } from '../domain/spec-document.js';
 import { observeRequest } from '../engine/run-executor.js';
 import type { Orgadmin } from '../composition-root.js';
 import type { Catalog } from '../ports/auth0-tenant.js';
@@ -46,6 +47,8 @@ export interface OrganizationService {
   planRemoval(name: string): Promise<RemovalPlanView>;
   create(spec: unknown, actor: string): Promise<{ organization: OrgRecord; run: RunRecord }>;
   update(name: string, spec: unknown, actor: string): Promise<{ organization: OrgRecord; run: RunRecord }>;
+  /** Like `update`, with a JSON merge patch (RFC 7396) of the current spec. */
+  patch(name: string, patch: unknown, actor: string): Promise<{ organization: OrgRecord; run: RunRecord }>;
   remove(name: string, actor: string): Promise<RunRecord>;
   retry(runId: string, actor: string): Promise<RunRecord>;
   cancel(runId: string, actor: string): Promise<RunRecord>;
@@ -89,20 +92,14 @@ export function createOrganizationService(
   };
 
   /** Validates a spec from a face: an edit must keep the name; "(set)" keeps the current secret, if there is one. */
-  const editedSpec = (name: string | undefined, value: unknown, current: OrgSpec | undefined): OrgSpec => {
-    const spec = oneSpec(value);
+  const editedSpec = (name: string | undefined, spec: OrgSpec, current: OrgSpec | undefined): OrgSpec => {
     const issues = [];
     if (name !== undefined && spec.name !== name)
       issues.push({ path: 'name', message: `must stay ${name} (an organization cannot be renamed)` });
     const kept = keepRedactedSecrets(spec, current);
     for (const path of kept.missing)
       issues.push({ path, message: 'is "(set)" but the organization has no such secret to keep' });
-    if (issues.length > 0)
-      throw new OrgadminError(
-        'spec.invalid',
-        `invalid organization spec: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-        { issues },
-      );
+    if (issues.length > 0) throw invalid('spec.invalid', 'organization spec', issues);
     return kept.spec;
   };
 
@@ -135,14 +132,26 @@ export function createOrganizationService(
     return run;
   };
 
+  /** Applies the edited spec `edited` makes from the current one (a replacement or a merge patch). */
+  const edit = async (
+    name: string,
+    edited: (current: OrgSpec) => unknown,
+    actor: string,
+  ): Promise<{ organization: OrgRecord; run: RunRecord }> => {
+    const org = await liveOrg(name);
+    const spec = editedSpec(name, oneSpec(edited(org.spec)), org.spec);
+    const run = await startRun(name, 'apply', spec, org.tenant, actor);
+    return { organization: (await store.getOrg(name))!, run };
+  };
+
   return {
     planChange,
 
     async planCreate(value) {
-      const name = oneSpec(value).name;
-      const org = await store.getOrg(name);
+      const parsed = oneSpec(value);
+      const org = await store.getOrg(parsed.name);
       const exists = org !== undefined && org.status !== 'removed';
-      const spec = editedSpec(undefined, value, exists ? org.spec : undefined);
+      const spec = editedSpec(undefined, parsed, exists ? org.spec : undefined);
       return {
         name: spec.name,
         exists,
@@ -154,7 +163,7 @@ export function createOrganizationService(
 
     async planUpdate(name, value) {
       const org = await liveOrg(name);
-      const spec = editedSpec(name, value, org.spec);
+      const spec = editedSpec(name, oneSpec(value), org.spec);
       return {
         name,
         exists: true,
@@ -180,7 +189,7 @@ export function createOrganizationService(
     },
 
     async create(value, actor) {
-      const spec = editedSpec(undefined, value, undefined);
+      const spec = editedSpec(undefined, oneSpec(value), undefined);
       const existing = await store.getOrg(spec.name);
       if (existing && existing.status !== 'removed')
         throw new OrgadminError(
@@ -192,12 +201,9 @@ export function createOrganizationService(
       return { organization: (await store.getOrg(spec.name))!, run };
     },
 
-    async update(name, value, actor) {
-      const org = await liveOrg(name);
-      const spec = editedSpec(name, value, org.spec);
-      const run = await startRun(name, 'apply', spec, org.tenant, actor);
-      return { organization: (await store.getOrg(name))!, run };
-    },
+    update: (name, value, actor) => edit(name, () => value, actor),
+
+    patch: (name, patch, actor) => edit(name, (current) => mergePatch(current, patch), actor),
 
     async remove(name, actor) {
       const org = await liveOrg(name);
