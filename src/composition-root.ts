@@ -26,13 +26,17 @@ import { createSignIn, type OidcClientSettings } from './http/sign-in.js';
 import { ensureWebBuild } from './http/web-build.js';
 import { createOrganizationService, type OrganizationService } from './services/organizations.js';
 import { startWorker, type RunQueue, type Worker } from './engine/worker.js';
+import { startEventDispatcher, type EventDispatcher } from './engine/event-dispatcher.js';
+import { createPostgresEvents } from './adapters/postgres/postgres-events.js';
+import type { EventOutbox } from './ports/events.js';
+import { createEventService, type EventService } from './services/events.js';
 
 import { createManagementClient, createSdkTenant } from './adapters/auth0/sdk-tenant.js';
 import { openDatabase, type Database } from './adapters/postgres/database.js';
 import { createJobQueue, type JobQueueOptions } from './adapters/postgres/job-queue.js';
 import { createPostgresAppHooks } from './adapters/postgres/postgres-app-hooks.js';
 import { sendWebhook } from './adapters/webhooks/webhook-sender.js';
-import { createAppHookService, type AppHookService } from './services/app-hooks.js';
+import { createAppHookService, runHooks, type AppHookService } from './services/app-hooks.js';
 import { createPostgresStore } from './adapters/postgres/postgres-store.js';
 import { loadSecretBox } from './adapters/postgres/secret-box.js';
 import type { Config, PortalConfig } from './config/config.js';
@@ -82,6 +86,10 @@ export interface Orgadmin {
   database: Pick<Database, 'pool' | 'url'>;
   /** The application's hook endpoints. */
   hooks: AppHookService;
+  /** The lifecycle-event outbox and its delivery log. */
+  events: EventService;
+  /** The outbox itself, for the dispatcher. */
+  outbox: EventOutbox;
   /** The tenant organizations go to unless their spec asks for a dedicated one. */
   defaultTenant: TenantCredentials;
   engine: EngineDeps;
@@ -159,13 +167,22 @@ export async function openOrgadmin(
       spec.isolation === 'dedicated-tenant'
         ? (await store.getTenant(spec.tenant ?? spec.name))?.domain
         : defaultTenant.domain;
+    const hookStore = createPostgresAppHooks(database.pool, { secrets });
+    const outbox = createPostgresEvents(database.pool, { secrets });
     return {
       config,
       store,
       database: { pool: database.pool, url: database.url },
-      hooks: createAppHookService(createPostgresAppHooks(database.pool, { secrets }), sendWebhook),
+      hooks: createAppHookService(hookStore, sendWebhook),
+      outbox,
+      events: createEventService(outbox),
       defaultTenant,
-      engine: { store, tenantFor, ...(options.log ? { log: options.log } : {}) },
+      engine: {
+        store,
+        tenantFor,
+        hooks: runHooks(hookStore, sendWebhook),
+        ...(options.log ? { log: options.log } : {}),
+      },
       tenantForSpec,
       findTenantForSpec,
       close: () => database.close(),
@@ -174,6 +191,21 @@ export async function openOrgadmin(
     await database.close();
     throw error;
   }
+}
+
+/** Starts delivering lifecycle events from the outbox (wherever runs are executed: `worker`, `start`). */
+export function startEventDelivery(
+  orgadmin: Orgadmin,
+  options: { log?: (line: string) => void } = {},
+): EventDispatcher {
+  const { events } = orgadmin.config;
+  return startEventDispatcher({
+    outbox: orgadmin.outbox,
+    send: sendWebhook,
+    retry: { baseDelayMs: events.retryBaseMs, maxDelayMs: events.retryMaxMs },
+    disable: { afterFailures: events.disableAfterFailures, afterMs: events.disableAfterMs },
+    ...(options.log ? { log: options.log } : {}),
+  });
 }
 
 /**
@@ -293,11 +325,15 @@ export async function startPortal(
       },
     });
     if (options.worker) {
+      const delivery = startEventDelivery(orgadmin, { log });
+      closers.push(() => delivery.stop());
       worker = await startWorker({
         queue,
         concurrency: options.worker.concurrency,
         engine: { ...orgadmin.engine, onAdminLink: (run, url) => service.rememberAdminLink(run, url) },
         log,
+        // A finished run wrote its events: deliver them now rather than at the next poll.
+        onAttempt: () => delivery.notify(),
       });
       const running = worker;
       closers.push(() => running.stop());

@@ -4,6 +4,7 @@
  * output only (e.g. auth0-local's JSON line); everything for humans goes to stderr.
  */
 import { auth0LocalCommand } from './commands/auth0-local.js';
+import { eventsCommand } from './commands/events.js';
 import { hooksCommand } from './commands/hooks.js';
 import { orgCommand, runCommand, runsCommand } from './commands/org.js';
 import { serveCommand } from './commands/serve.js';
@@ -22,6 +23,7 @@ const COMMANDS: Command[] = [
   workerCommand,
   tenantCommand,
   hooksCommand,
+  eventsCommand,
   auth0LocalCommand,
 ];
 

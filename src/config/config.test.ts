@@ -24,6 +24,12 @@ describe('loadConfig', () => {
         sessionMaxHours: 12,
         reauthMinutes: 5,
       },
+      events: {
+        retryBaseMs: 2000,
+        retryMaxMs: 900_000,
+        disableAfterFailures: 50,
+        disableAfterMs: 86_400_000,
+      },
     });
   });
 
@@ -77,5 +83,22 @@ describe('loadConfig', () => {
       /AUTH0_LOCAL_PORT must be between 0 and 65535/,
     );
     expect(() => loadConfig({ AUTH0_LOCAL_PORT: 'abc' }, '/')).toThrow(/AUTH0_LOCAL_PORT/);
+    expect(() => loadConfig({ EVENTS_DISABLE_AFTER_FAILURES: '2.5' }, '/')).toThrow(
+      /EVENTS_DISABLE_AFTER_FAILURES must be an integer/,
+    );
+  });
+
+  it('reads event delivery settings in seconds and hours', () => {
+    expect(
+      loadConfig(
+        {
+          EVENTS_RETRY_BASE_SECONDS: '0.05',
+          EVENTS_RETRY_MAX_SECONDS: '1',
+          EVENTS_DISABLE_AFTER_FAILURES: '3',
+          EVENTS_DISABLE_AFTER_HOURS: '0.001',
+        },
+        '/',
+      ).events,
+    ).toEqual({ retryBaseMs: 50, retryMaxMs: 1000, disableAfterFailures: 3, disableAfterMs: 3600 });
   });
 });

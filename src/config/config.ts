@@ -18,7 +18,7 @@ const port = z
   .min(0, 'must be between 0 and 65535')
   .max(65535, 'must be between 0 and 65535');
 
-const minutes = optionalText
+const positiveNumber = optionalText
   .transform((value) => (value === undefined ? undefined : Number(value)))
   .pipe(z.number({ error: 'must be a number' }).positive('must be greater than 0').optional());
 
@@ -51,9 +51,16 @@ const environmentSchema = z.object({
   PORTAL_CLIENT_SECRET: optionalText,
   PORTAL_API_AUDIENCE: optionalText,
   PORTAL_ROLES_CLAIM: optionalText,
-  PORTAL_SESSION_IDLE_MINUTES: minutes,
-  PORTAL_SESSION_MAX_HOURS: minutes,
-  PORTAL_REAUTH_MINUTES: minutes,
+  PORTAL_SESSION_IDLE_MINUTES: positiveNumber,
+  PORTAL_SESSION_MAX_HOURS: positiveNumber,
+  PORTAL_REAUTH_MINUTES: positiveNumber,
+  EVENTS_RETRY_BASE_SECONDS: positiveNumber,
+  EVENTS_RETRY_MAX_SECONDS: positiveNumber,
+  EVENTS_DISABLE_AFTER_FAILURES: positiveNumber.refine(
+    (value) => value === undefined || Number.isInteger(value),
+    'must be an integer',
+  ),
+  EVENTS_DISABLE_AFTER_HOURS: positiveNumber,
 });
 
 export interface Auth0TenantConfig {
@@ -75,6 +82,17 @@ export interface Config {
   /** The Auth0 plan whose published rate limits the client-side budget keeps to. */
   rateLimits: 'free' | 'self-service' | 'enterprise' | 'unlimited';
   portal: PortalConfig;
+  events: EventsConfig;
+}
+
+/** Delivery of lifecycle events to the application's hooks. */
+export interface EventsConfig {
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A hook is disabled when this many deliveries failed in a row … */
+  disableAfterFailures: number;
+  /** … over at least this long. */
+  disableAfterMs: number;
 }
 
 export interface PortalConfig {
@@ -171,6 +189,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       sessionIdleMinutes: values.PORTAL_SESSION_IDLE_MINUTES ?? 30,
       sessionMaxHours: values.PORTAL_SESSION_MAX_HOURS ?? 12,
       reauthMinutes: values.PORTAL_REAUTH_MINUTES ?? 5,
+    },
+    events: {
+      retryBaseMs: (values.EVENTS_RETRY_BASE_SECONDS ?? 2) * 1000,
+      retryMaxMs: (values.EVENTS_RETRY_MAX_SECONDS ?? 900) * 1000,
+      disableAfterFailures: values.EVENTS_DISABLE_AFTER_FAILURES ?? 50,
+      disableAfterMs: (values.EVENTS_DISABLE_AFTER_HOURS ?? 24) * 3_600_000,
     },
   };
 }

@@ -23,6 +23,7 @@ describe('hook configuration', () => {
     expect(hookInputSchema.parse(valid).allowPrivateNetwork).toBe(false);
     expect(issuesOf({ ...valid, url: 'http://127.0.0.1:8080/hooks', allowPrivateNetwork: true })).toEqual([]);
     expect(issuesOf({ ...valid, url: 'https://10.1.2.3/hooks', allowPrivateNetwork: true })).toEqual([]);
+    expect(issuesOf({ ...valid, phases: undefined, events: ['organization.*', 'run.failed'] })).toEqual([]);
   });
 
   it.each([
@@ -66,6 +67,8 @@ describe('hook configuration', () => {
     ['a secret in another format', { secret: 'hunter2' }, 'secret: must be a Standard Webhooks secret'],
     ['a secret too short', { secret: 'whsec_c2hvcnQ=' }, 'secret: must encode 24 to 64 random bytes'],
     ['no phase', { phases: [] }, 'phases: must name at least one phase'],
+    ['no phase and no event', { phases: [], events: [] }, 'phases: must name at least one phase'],
+    ['an unknown event', { events: ['org.made'] }, 'events.0: must be one of'],
     ['an unknown phase', { phases: ['whenever'] }, 'phases.0: must be one of'],
     ['a repeated phase', { phases: ['on-remove', 'on-remove'] }, 'phases: must not repeat a phase'],
     ['a bad name', { name: 'Billing Hook' }, 'name: must be 1-63 lowercase letters'],

@@ -2,11 +2,13 @@
  * Application hooks: HTTPS endpoints of the SaaS application that take part in runs (issue 7). This module holds
  * what a hook's configuration must satisfy before anything is stored or called: an https URL (plain http only on
  * the loopback interface, for local development), no address inside private networks unless the installation says
- * so, at least one phase, and a Standard Webhooks signing secret. The delivery adapter checks the address it
+ * so, at least one phase or lifecycle event, and a Standard Webhooks signing secret. The delivery adapter checks the address it
  * actually connects to as well, since a host name can resolve anywhere.
  */
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+
+import { EVENT_SUBSCRIPTIONS } from './lifecycle-events.js';
 
 export const HOOK_PHASES = ['before-auth0', 'after-auth0', 'on-remove', 'on-compensate'] as const;
 export type HookPhase = (typeof HOOK_PHASES)[number];
@@ -53,8 +55,13 @@ export const hookInputSchema = z
       }, 'must encode 24 to 64 random bytes'),
     phases: z
       .array(z.enum(HOOK_PHASES, { error: `must be one of ${HOOK_PHASES.join(', ')}` }))
-      .min(1, `must name at least one phase (${HOOK_PHASES.join(', ')})`)
-      .refine((phases) => new Set(phases).size === phases.length, 'must not repeat a phase'),
+      .refine((phases) => new Set(phases).size === phases.length, 'must not repeat a phase')
+      .default([]),
+    /** Lifecycle events the hook receives through the outbox. */
+    events: z
+      .array(z.enum(EVENT_SUBSCRIPTIONS, { error: `must be one of ${EVENT_SUBSCRIPTIONS.join(', ')}` }))
+      .refine((events) => new Set(events).size === events.length, 'must not repeat an event')
+      .default([]),
     /** The local flag: allow addresses in private networks (and plain http on loopback) — development only. */
     allowPrivateNetwork: z.boolean().default(false),
   })
@@ -62,6 +69,13 @@ export const hookInputSchema = z
   .check(
     z.superRefine(
       (hook, ctx) => {
+        const count = (value: unknown): number => (Array.isArray(value) ? value.length : 1);
+        if (count(hook.phases ?? []) + count(hook.events ?? []) === 0)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['phases'],
+            message: `must name at least one phase (${HOOK_PHASES.join(', ')}) unless events are given`,
+          });
         if (typeof hook.url !== 'string') return;
         let url: URL;
         try {

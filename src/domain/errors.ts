@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   'hook.exists': 'A hook with this name exists.',
   /** No hook with this name. */
   'hook.not_found': 'No such hook.',
+  /** No lifecycle event with this id. */
+  'event.not_found': 'No such event.',
   /** Auth0 answered with an error the request cannot get past (e.g. while planning). */
   'auth0.failed': 'Auth0 could not complete the request.',
   /** Anything unexpected; the server log has the details under `details.errorId`. */

@@ -270,3 +270,68 @@ describe('compensationFor', () => {
     });
   });
 });
+
+describe('plan: application hooks', () => {
+  const hooks = [
+    { name: 'app', phases: ['before-auth0', 'after-auth0', 'on-remove', 'on-compensate'] as const },
+    { name: 'crm', phases: ['after-auth0'] as const },
+  ];
+
+  it('calls before-auth0 hooks first and after-auth0 hooks just before the pivot', () => {
+    expect(kinds(plan({ desired: acme, applied: undefined, observed: nothing, hooks }))).toEqual([
+      'hook:app:before-auth0',
+      'organization:create',
+      'connection:acme-db:create',
+      'connection:acme-db:clients',
+      'org-connection:acme-db:enable',
+      'connection:google-oauth2:clients',
+      'org-connection:google-oauth2:enable',
+      'client:Portal:urls:add',
+      'admin:role',
+      'admin:user',
+      'admin:member',
+      'admin:role-assignment',
+      'hook:app:after-auth0',
+      'hook:crm:after-auth0',
+      'admin:ticket',
+    ]);
+    const invited = spec({ ...acme, admin: { email: 'ada@acme.com', via: 'invitation' } });
+    expect(kinds(plan({ desired: invited, applied: undefined, observed: nothing, hooks })).slice(-3)).toEqual(
+      ['hook:app:after-auth0', 'hook:crm:after-auth0', 'admin:invite'],
+    );
+  });
+
+  it('calls no hook when an apply changes nothing, and calls them when only the spec changed', () => {
+    expect(plan({ desired: acme, applied: acme, observed: observedAfter(), hooks })).toEqual([]);
+    const withApp = spec({ ...acme, app: { plan: 'gold' } });
+    expect(kinds(plan({ desired: withApp, applied: acme, observed: observedAfter(), hooks }))).toEqual([
+      'hook:app:before-auth0',
+      'hook:app:after-auth0',
+      'hook:crm:after-auth0',
+    ]);
+  });
+
+  it('calls on-remove hooks first in a removal, while the Auth0 objects still exist', () => {
+    const steps = plan({ desired: undefined, applied: acme, observed: observedAfter(), hooks });
+    expect(kinds(steps)[0]).toBe('hook:app:on-remove');
+    expect(kinds(steps).filter((key) => key.startsWith('hook:'))).toEqual(['hook:app:on-remove']);
+  });
+
+  it('undoes an accepted call with on-compensate only for hooks that subscribe to it', () => {
+    const [app, crm] = plan({ desired: acme, applied: undefined, observed: nothing, hooks }).filter(
+      (step) => step.kind === 'call-hook' && step.phase === 'after-auth0',
+    );
+    expect(compensationFor(app!)).toEqual({
+      kind: 'call-hook',
+      key: 'hook:app:on-compensate:after-auth0',
+      hook: 'app',
+      phase: 'on-compensate',
+      compensate: false,
+      compensates: 'after-auth0',
+    });
+    expect(describeStep(compensationFor(app!)!)).toBe(
+      'call application hook app (on-compensate, undoing after-auth0)',
+    );
+    expect(compensationFor(crm!)).toBeUndefined();
+  });
+});

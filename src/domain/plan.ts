@@ -7,7 +7,10 @@
  * `metadata.orgadmin_org`); a plan updates or deletes only tagged objects of this organization. Shared objects (a
  * shared connection, an application's URL lists) are only ever added to, and on removal only this organization's
  * own URLs — the ones in its last applied spec — are taken off again.
+ *
+ * The application's hooks (issue 7) are steps too: planned here, in the same journal, with the same guarantees.
  */
+import type { HookPhase } from './app-hooks.js';
 import { connectionNameFor, ORG_ADMIN_ROLE, STRATEGY_OF } from './naming.js';
 import {
   connectionKind,
@@ -123,7 +126,17 @@ export type Step =
   | { kind: 'add-admin-member'; key: string; email: string }
   | { kind: 'assign-admin-role'; key: string; email: string; roleName: string }
   | { kind: 'send-password-ticket'; key: string; email: string; clientName?: string | undefined }
-  | { kind: 'delete-admin-user'; key: string; email: string };
+  | { kind: 'delete-admin-user'; key: string; email: string }
+  | {
+      kind: 'call-hook';
+      key: string;
+      hook: string;
+      phase: HookPhase;
+      /** Whether the hook subscribes to `on-compensate`: an accepted call is then undone by one. */
+      compensate: boolean;
+      /** For an `on-compensate` call: the phase it undoes. */
+      compensates?: HookPhase | undefined;
+    };
 
 export type StepKind = Step['kind'];
 
@@ -133,6 +146,14 @@ export interface PlanInput {
   /** The spec this organization last had applied successfully (from orgadmin's database), if any. */
   applied: OrgSpec | undefined;
   observed: Observed;
+  /** The application's hooks (issue 7): their calls become steps of the plan. */
+  hooks?: PlannedHook[] | undefined;
+}
+
+/** A configured application hook as the planner sees it. */
+export interface PlannedHook {
+  name: string;
+  phases: readonly HookPhase[];
 }
 
 const EMPTY_URLS: UrlLists = { callbacks: [], logoutUrls: [], webOrigins: [] };
@@ -272,9 +293,37 @@ function settingsOf(spec: OrgSpec): OrgSettings {
   return { displayName: spec.displayName, branding: spec.branding, metadata: spec.metadata ?? {} };
 }
 
-/** Plans the steps that take the observed state to the desired one. */
-export function plan({ desired, applied, observed }: PlanInput): Step[] {
-  if (!desired) return planRemoval(applied, observed);
+/**
+ * Plans the steps that take the observed state to the desired one, with the application's hook calls around them:
+ * `before-auth0` first and `after-auth0` just before the pivot (the administrator's invitation or ticket) when an
+ * apply changes anything; `on-remove` first in a removal, while every Auth0 object still exists.
+ */
+export function plan(input: PlanInput): Step[] {
+  const { desired, applied, observed } = input;
+  const hooks = input.hooks ?? [];
+  const callsFor = (phase: HookPhase): Step[] =>
+    hooks
+      .filter((hook) => hook.phases.includes(phase))
+      .map((hook) => ({
+        kind: 'call-hook',
+        key: `hook:${hook.name}:${phase}`,
+        hook: hook.name,
+        phase,
+        compensate: hook.phases.includes('on-compensate'),
+      }));
+  if (!desired) return [...callsFor('on-remove'), ...planRemoval(applied, observed)];
+  const auth0 = planAuth0(desired, applied, observed);
+  if (auth0.length === 0 && applied !== undefined && stableJson(desired) === stableJson(applied))
+    return auth0;
+  const pivot = auth0.findIndex(
+    (step) => step.kind === 'invite-admin' || step.kind === 'send-password-ticket',
+  );
+  const beforePivot = pivot === -1 ? auth0 : auth0.slice(0, pivot);
+  const fromPivot = pivot === -1 ? [] : auth0.slice(pivot);
+  return [...callsFor('before-auth0'), ...beforePivot, ...callsFor('after-auth0'), ...fromPivot];
+}
+
+function planAuth0(desired: OrgSpec, applied: OrgSpec | undefined, observed: Observed): Step[] {
   const steps: Step[] = [];
   const org = observed.organization;
   const orgName = desired.name;
@@ -539,6 +588,17 @@ export function compensationFor(step: Step): Step | undefined {
       };
     case 'create-admin-user':
       return { kind: 'delete-admin-user', key: 'admin:delete', email: step.email };
+    case 'call-hook':
+      return step.compensate && (step.phase === 'before-auth0' || step.phase === 'after-auth0')
+        ? {
+            kind: 'call-hook',
+            key: `hook:${step.hook}:on-compensate:${step.phase}`,
+            hook: step.hook,
+            phase: 'on-compensate',
+            compensate: false,
+            compensates: step.phase,
+          }
+        : undefined;
     default:
       return undefined;
   }
@@ -585,6 +645,10 @@ export function describeStep(step: Step): string {
       return `create a password-change ticket for ${step.email}`;
     case 'delete-admin-user':
       return `delete user ${step.email}`;
+    case 'call-hook':
+      return step.compensates
+        ? `call application hook ${step.hook} (on-compensate, undoing ${step.compensates})`
+        : `call application hook ${step.hook} (${step.phase})`;
   }
 }
 

@@ -7,9 +7,16 @@
  *
  * Transient failures (429, 5xx, timeouts, resets) are retried with backoff inside the step; when the attempts run
  * out the run stays `running` and `RetryLaterError` tells the caller to resume it later (forward recovery).
+ *
+ * The application's hook calls are steps like the others: their `webhook-id` is the run and the step's index, so a
+ * call repeated after a crash or a 5xx carries the same idempotency key; a hook step in doubt is simply sent again.
  */
+
+/** The largest object a hook may return to be kept on the organization. */
+export const MAX_HOOK_DATA_BYTES = 4096;
+import { OrgadminError } from '../domain/errors.js';
 import { ORG_ADMIN_ROLE } from '../domain/naming.js';
-import type { OrgSpec } from '../domain/org-spec.js';
+import { redactSecrets, type OrgSpec } from '../domain/org-spec.js';
 import { compensationFor, describeStep, desiredConnections, plan, type Step } from '../domain/plan.js';
 import {
   Auth0Failure,
@@ -18,7 +25,8 @@ import {
   type ObserveRequest,
   type StepOutcome,
 } from '../ports/auth0-tenant.js';
-import type { RunRecord, StepRecord, Store } from '../ports/store.js';
+import type { RunHooks } from '../ports/app-hooks.js';
+import type { AppData, RunRecord, StepRecord, Store } from '../ports/store.js';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './backoff.js';
 import { EMPTY_URLS, reconcileClientUrls, unsafeReadModifyWrite } from './client-urls.js';
 
@@ -26,6 +34,8 @@ export interface EngineDeps {
   store: Store;
   /** The Auth0 tenant (by domain) a run's organization lives in. */
   tenantFor(tenant: string): Auth0Tenant | Promise<Auth0Tenant>;
+  /** The application's hooks; without them runs have no hook steps. */
+  hooks?: RunHooks;
   retry?: RetryPolicy;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -56,6 +66,16 @@ export class RetryLaterError extends Error {
 /** A step failed for good: the run compensates. */
 class PermanentStepError extends Error {
   override readonly name = 'PermanentStepError';
+}
+
+/** What one step did: the ids it learnt (or the admin link it made), and what a hook returned. */
+interface StepResult extends StepOutcome {
+  appData?: AppData | undefined;
+}
+
+/** The organization as hook calls describe it: the spec with secrets redacted. */
+interface RunSubject {
+  spec: OrgSpec | undefined;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,7 +115,8 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
     const observed = await withRetries(deps, () =>
       tenant.observe(observeRequest(run.orgName, [desired, org?.appliedSpec])),
     );
-    const steps = plan({ desired, applied: org?.appliedSpec, observed });
+    const hooks = deps.hooks ? await deps.hooks.planned() : [];
+    const steps = plan({ desired, applied: org?.appliedSpec, observed, hooks });
     if (observed.organization) ids['organization'] = observed.organization.id;
     await store.startRun(run.id, steps);
     log(`run ${run.id}: ${steps.length} step(s) planned for ${run.orgName}`);
@@ -104,6 +125,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
 
   let records = await store.steps(run.id);
   for (const record of records) if (record.status === 'done') Object.assign(ids, record.outcome ?? {});
+  const subject: RunSubject = { spec: run.desired ?? org?.appliedSpec ?? org?.spec };
 
   if (run.state === 'running') {
     /** Undo the completed forward steps in reverse (the compensation phase below carries them out). */
@@ -128,10 +150,10 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
         break;
       }
       try {
-        const outcome = await runStep(deps, tenant, run, record, ids);
+        const outcome = await runStep(deps, tenant, run, record, ids, subject);
         deps.__test__failpoint?.('after-call', record.step);
         Object.assign(ids, outcome.ids ?? {});
-        await store.markStepDone(run.id, record.index, outcome.ids);
+        await store.markStepDone(run.id, record.index, outcome.ids, outcome.appData);
         deps.__test__failpoint?.('after-record', record.step);
         deps.onStep?.(run, { ...record, status: 'done' }, describeStep(record.step));
       } catch (error) {
@@ -161,7 +183,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
   for (const record of records.filter((candidate) => candidate.phase === 'compensation')) {
     if (record.status === 'done' || record.status === 'failed' || record.status === 'skipped') continue;
     try {
-      const outcome = await runStep(deps, tenant, run, record, ids);
+      const outcome = await runStep(deps, tenant, run, record, ids, subject);
       await store.markStepDone(run.id, record.index, outcome.ids);
       deps.onStep?.(run, { ...record, status: 'done' }, describeStep(record.step));
     } catch (error) {
@@ -187,7 +209,8 @@ async function runStep(
   run: RunRecord,
   record: StepRecord,
   ids: KnownIds,
-): Promise<StepOutcome> {
+  subject: RunSubject,
+): Promise<StepResult> {
   const { store } = deps;
   const context = { orgName: run.orgName, runId: run.id, ids };
   const policy = deps.retry ?? DEFAULT_RETRY_POLICY;
@@ -215,7 +238,8 @@ async function runStep(
   };
   for (let attempt = record.attempts + 1; ; attempt++) {
     try {
-      if (inDoubt) {
+      // A hook call in doubt is sent again: its webhook-id makes the repeat harmless to the application.
+      if (inDoubt && record.step.kind !== 'call-hook') {
         const found = await tenant.reconcile(record.step, context);
         if (found.state === 'done') return found.outcome;
         if (found.state === 'foreign') throw new PermanentStepError(found.message);
@@ -228,7 +252,9 @@ async function runStep(
     inDoubt = true; // from here until the result is recorded, a crash leaves the outcome unknown
     deps.__test__failpoint?.('before-call', record.step); // outside the try: a simulated crash is not retried
     try {
-      return await act(deps, tenant, run, record.step, context);
+      return record.step.kind === 'call-hook'
+        ? await callHook(deps, run, record, record.step, ids, subject)
+        : await act(deps, tenant, run, record.step, context);
     } catch (error) {
       await handle(error, attempt);
     }
@@ -261,6 +287,75 @@ async function act(
   const { url, ...outcome } = await tenant.execute(step, context);
   if (url) deps.onAdminLink?.(run, url);
   return outcome;
+}
+
+/** The Standard Webhooks message id of a hook step: the same for every attempt of it, across crashes. */
+export function hookMessageId(runId: string, index: number): string {
+  return `run_${runId}_step_${index}`;
+}
+
+/**
+ * Calls an application hook. 2xx: done (a JSON object answer to `before-auth0`/`after-auth0` is kept on the
+ * organization); 408, 429, 5xx and network failures: transient, retried; any other answer: permanent, so the run
+ * compensates.
+ */
+async function callHook(
+  deps: EngineDeps,
+  run: RunRecord,
+  record: StepRecord,
+  step: Extract<Step, { kind: 'call-hook' }>,
+  ids: KnownIds,
+  subject: RunSubject,
+): Promise<StepResult> {
+  if (!deps.hooks)
+    throw new PermanentStepError(`application hook ${step.hook}: no hooks are configured here`);
+  let answer;
+  try {
+    answer = await deps.hooks.call(step.hook, {
+      id: hookMessageId(run.id, record.index),
+      type: `hook.${step.phase}`,
+      data: {
+        phase: step.phase,
+        run: { id: run.id, kind: run.kind, requestedBy: run.requestedBy },
+        organization: {
+          name: run.orgName,
+          tenant: run.tenant,
+          spec: subject.spec ? redactSecrets(subject.spec) : null,
+          auth0Ids: ids,
+        },
+        ...(step.compensates ? { compensates: step.compensates } : {}),
+      },
+    });
+  } catch (error) {
+    if (error instanceof OrgadminError && error.code === 'hook.not_found')
+      throw new PermanentStepError(`application hook ${step.hook} was removed`, { cause: error });
+    throw error;
+  }
+  const { status, body } = answer;
+  const said = body.trim() ? `: ${body.trim().slice(0, 300)}` : '';
+  if (status === 408 || status === 429 || status >= 500)
+    throw new Error(`application hook ${step.hook} answered ${status}${said}`);
+  if (status < 200 || status >= 300)
+    throw new PermanentStepError(`application hook ${step.hook} refused with ${status}${said}`);
+  if (step.phase !== 'before-auth0' && step.phase !== 'after-auth0') return {};
+  const data = parseObject(body);
+  if (!data) return {};
+  if (Buffer.byteLength(JSON.stringify(data)) > MAX_HOOK_DATA_BYTES)
+    throw new PermanentStepError(
+      `application hook ${step.hook} returned more than ${MAX_HOOK_DATA_BYTES} bytes of data`,
+    );
+  return { appData: { hook: step.hook, data } };
+}
+
+function parseObject(body: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(body);
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Retries a read (observation) on transient failures; permanent ones propagate. */

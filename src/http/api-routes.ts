@@ -36,6 +36,10 @@ import {
   sessionSchema,
   hookSchema,
   hookOf,
+  lifecycleEventDetailOf,
+  lifecycleEventDetailSchema,
+  lifecycleEventOf,
+  lifecycleEventSchema,
   hookTestSchema,
   stepOf,
   tenantSchema,
@@ -53,6 +57,9 @@ export interface ApiDeps {
 
 const orgName = z.object({ name: z.string().min(1).max(50) });
 const runId = z.object({ id: z.uuid('must be a run id (a UUID)') });
+const eventId = z.object({
+  id: z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be an event id (a positive integer)'),
+});
 /** The body's spec is validated by the service, so its errors carry `spec.invalid` with paths inside the spec. */
 const specOnly = z
   .strictObject({ spec: z.unknown() })
@@ -536,9 +543,12 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
       path: '/hooks',
       permission: 'administer',
       operationId: 'addHook',
-      summary: 'Add a hook endpoint (https; a Standard Webhooks secret; the phases it takes part in)',
+      summary:
+        'Add a hook endpoint (https; a Standard Webhooks secret; the run phases it takes part in and the events it receives)',
       tags: ['hooks'],
-      body: z.unknown().describe('`{name, url, secret, phases, allowPrivateNetwork?}`'),
+      body: z
+        .unknown()
+        .describe('`{name, url, secret, phases?, events?, allowPrivateNetwork?}` (docs/hooks-and-events.md)'),
       responses: {
         201: { description: 'The hook (without its secret)', schema: hookSchema },
         409: { description: 'A hook with this name exists (hook.exists)' },
@@ -572,6 +582,81 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
       params: z.object({ name: z.string().min(1).max(63) }),
       responses: { 200: { description: 'The endpoint’s answer', schema: hookTestSchema } },
       handler: async ({ c, params }) => json(c, await deps.orgadmin.hooks.test(params.name)),
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/hooks/{name}/enable',
+      permission: 'administer',
+      operationId: 'enableHook',
+      summary: 'Enable a hook disabled after failed event deliveries (its waiting deliveries resume)',
+      tags: ['hooks'],
+      params: z.object({ name: z.string().min(1).max(63) }),
+      responses: { 204: { description: 'Enabled' } },
+      handler: async ({ c, principal, params }) => {
+        await deps.orgadmin.hooks.enable(params.name, principal.actor);
+        return c.body(null, 204);
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/lifecycle-events',
+      permission: 'read',
+      operationId: 'listLifecycleEvents',
+      summary: 'Lifecycle events of the outbox, newest first, with their deliveries',
+      tags: ['events'],
+      query: z.object({ org: z.string().max(50).optional(), ...pageQuery }),
+      responses: { 200: { description: 'A page of events', schema: page(lifecycleEventSchema) } },
+      handler: async ({ c, query }) => {
+        const beforeId = decodeCursor(query.cursor);
+        const events = await deps.orgadmin.events.list({
+          ...(query.org ? { orgName: query.org } : {}),
+          ...(beforeId ? { beforeId } : {}),
+          limit: query.limit + 1,
+        });
+        const items = events.slice(0, query.limit);
+        return json(c, {
+          items: items.map(lifecycleEventOf),
+          nextCursor: events.length > query.limit ? encodeCursor(items.at(-1)!.id) : null,
+        });
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/lifecycle-events/{id}',
+      permission: 'read',
+      operationId: 'getLifecycleEvent',
+      summary: 'One lifecycle event with its delivery log',
+      tags: ['events'],
+      params: eventId,
+      responses: { 200: { description: 'The event', schema: lifecycleEventDetailSchema } },
+      handler: async ({ c, params }) =>
+        json(c, lifecycleEventDetailOf(await deps.orgadmin.events.get(params.id))),
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/lifecycle-events/{id}/replay',
+      permission: 'write',
+      operationId: 'replayLifecycleEvent',
+      summary: 'Send an event again to the hooks subscribed to it (same webhook-id)',
+      tags: ['events'],
+      params: eventId,
+      body: z.object({
+        hook: z
+          .string()
+          .min(1)
+          .max(63)
+          .optional()
+          .describe('Only to this hook (default: every subscribed one).'),
+      }),
+      responses: {
+        202: { description: 'Queued', schema: z.object({ queued: z.number().int() }) },
+      },
+      handler: async ({ c, principal, params, body }) =>
+        json(c, await deps.orgadmin.events.replay(params.id, principal.actor, body.hook), 202),
     }),
 
     defineRoute({

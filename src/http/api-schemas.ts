@@ -9,6 +9,8 @@ import { describeStep } from '../domain/plan.js';
 import { orgSpecSchema, redactSecrets } from '../domain/org-spec.js';
 import { ROLES } from '../domain/roles.js';
 import type { AppHook } from '../ports/app-hooks.js';
+import type { DeliveryAttempt, OutboxEvent } from '../ports/events.js';
+import { EVENT_TYPES } from '../domain/lifecycle-events.js';
 import type { AuditEvent, OrgRecord, RunRecord, StepRecord } from '../ports/store.js';
 
 const isoDate = z.iso.datetime();
@@ -69,6 +71,9 @@ export const organizationSchema = orgSummarySchema.extend({
   spec: orgSpecSchema,
   appliedSpec: orgSpecSchema.nullable(),
   auth0Ids: z.record(z.string(), z.string()),
+  appData: z
+    .record(z.string(), z.record(z.string(), z.unknown()))
+    .describe("What the application's hooks returned for the organization, by hook name."),
   currentRun: runSchema.nullable(),
 });
 
@@ -140,7 +145,12 @@ export const hookSchema = z.object({
   name: z.string(),
   url: z.string(),
   phases: z.array(z.enum(HOOK_PHASES)),
+  events: z.array(z.string()),
   allowPrivateNetwork: z.boolean(),
+  disabled: z
+    .object({ at: isoDate, reason: z.string() })
+    .nullable()
+    .describe('Set when event deliveries failed too long; they wait until the hook is enabled again.'),
   secret: z.literal('(set)'),
   createdBy: z.string(),
   createdAt: isoDate,
@@ -153,7 +163,79 @@ export const hookTestSchema = z.object({
 });
 
 export function hookOf(hook: AppHook): z.output<typeof hookSchema> {
-  return { ...hook, secret: '(set)', createdAt: hook.createdAt.toISOString() };
+  return {
+    ...hook,
+    disabled: hook.disabled ? { at: hook.disabled.at.toISOString(), reason: hook.disabled.reason } : null,
+    secret: '(set)',
+    createdAt: hook.createdAt.toISOString(),
+  };
+}
+
+export const deliverySchema = z.object({
+  hookName: z.string(),
+  state: z.enum(['pending', 'delivered']),
+  attempts: z.number().int(),
+  nextAttemptAt: nullableDate,
+  lastStatus: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  deliveredAt: nullableDate,
+});
+
+export const lifecycleEventSchema = z.object({
+  id: z.string().describe('Increasing; the webhook-id of its deliveries is `evt_<id>`.'),
+  type: z.enum(EVENT_TYPES),
+  orgName: z.string(),
+  runId: z.string().nullable(),
+  payload: z.record(z.string(), z.unknown()),
+  createdAt: isoDate,
+  deliveries: z.array(deliverySchema),
+});
+
+export const lifecycleEventDetailSchema = lifecycleEventSchema.extend({
+  attempts: z.array(
+    z.object({
+      hookName: z.string(),
+      at: isoDate,
+      status: z.number().int().nullable(),
+      error: z.string().nullable(),
+      durationMs: z.number().int(),
+    }),
+  ),
+});
+
+export function lifecycleEventOf(event: OutboxEvent): z.output<typeof lifecycleEventSchema> {
+  return {
+    id: event.id,
+    type: event.type,
+    orgName: event.orgName,
+    runId: event.runId ?? null,
+    payload: event.payload,
+    createdAt: event.createdAt.toISOString(),
+    deliveries: event.deliveries.map((delivery) => ({
+      hookName: delivery.hookName,
+      state: delivery.state,
+      attempts: delivery.attempts,
+      nextAttemptAt: iso(delivery.nextAttemptAt),
+      lastStatus: delivery.lastStatus ?? null,
+      lastError: delivery.lastError ?? null,
+      deliveredAt: iso(delivery.deliveredAt),
+    })),
+  };
+}
+
+export function lifecycleEventDetailOf(
+  event: OutboxEvent & { attempts: DeliveryAttempt[] },
+): z.output<typeof lifecycleEventDetailSchema> {
+  return {
+    ...lifecycleEventOf(event),
+    attempts: event.attempts.map((attempt) => ({
+      hookName: attempt.hookName,
+      at: attempt.at.toISOString(),
+      status: attempt.status ?? null,
+      error: attempt.error ?? null,
+      durationMs: attempt.durationMs,
+    })),
+  };
 }
 
 export const tenantSchema = z.object({
@@ -231,6 +313,7 @@ export function organizationOf(
     spec: redactSecrets(org.spec),
     appliedSpec: org.appliedSpec ? redactSecrets(org.appliedSpec) : null,
     auth0Ids: org.auth0Ids,
+    appData: org.appData,
     currentRun: currentRun ? runOf(currentRun) : null,
   };
 }

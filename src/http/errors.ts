@@ -21,6 +21,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   'org.not_found': 404,
   'run.not_found': 404,
   'hook.not_found': 404,
+  'event.not_found': 404,
   'org.exists': 409,
   'hook.exists': 409,
   'org.tenant_mismatch': 409,

@@ -3,12 +3,17 @@
  * (`hookSecret`); listings never carry them.
  */
 import type { HookConfig, HookPhase } from '../domain/app-hooks.js';
+import type { PlannedHook } from '../domain/plan.js';
 
 export interface AppHook {
   name: string;
   url: string;
   phases: HookPhase[];
+  /** Lifecycle events it receives (exact types, `organization.*`, `run.*`, `*`). */
+  events: string[];
   allowPrivateNetwork: boolean;
+  /** Set when event deliveries failed too long; deliveries wait until the hook is enabled again. */
+  disabled: { at: Date; reason: string } | undefined;
   createdBy: string;
   createdAt: Date;
 }
@@ -22,6 +27,8 @@ export interface AppHookStore {
   hookSecret(name: string): Promise<string | undefined>;
   /** Removes a hook; false when there was none. Audited. */
   removeHook(name: string, actor: string): Promise<boolean>;
+  /** Enables a hook disabled after failed deliveries (its waiting deliveries resume); false when there is none. */
+  enableHook(name: string, actor: string): Promise<boolean>;
 }
 
 export interface WebhookMessage {
@@ -49,3 +56,10 @@ export type SendWebhook = (
   message: WebhookMessage,
   options?: { timeoutMs?: number; now?: () => Date },
 ) => Promise<WebhookAnswer>;
+
+/** What the engine needs of the hooks: which to plan with, and a way to call one (issue 7). */
+export interface RunHooks {
+  planned(): Promise<PlannedHook[]>;
+  /** Sends one signed call to the named hook; rejects with `hook.not_found` when it was removed meanwhile. */
+  call(hook: string, message: WebhookMessage): Promise<WebhookAnswer>;
+}

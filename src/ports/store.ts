@@ -25,6 +25,8 @@ export interface OrgRecord {
   /** Ids of the Auth0 objects orgadmin owns for this organization (`organization`, `connection:<name>`, …). */
   auth0Ids: KnownIds;
   lastRunId: string | undefined;
+  /** What the application's hooks returned, by hook name (issue 7). */
+  appData: Record<string, Record<string, unknown>>;
   /** Why the last run failed, when it did. */
   error: string | undefined;
   createdAt: Date;
@@ -107,7 +109,8 @@ export interface Store {
   steps(runId: string): Promise<StepRecord[]>;
   /** Intent: the step is about to act (attempts + 1). */
   markStepStarted(runId: string, index: number): Promise<void>;
-  markStepDone(runId: string, index: number, outcome: KnownIds | undefined): Promise<void>;
+  /** Records a step done; a hook's returned data goes onto the organization in the same transaction. */
+  markStepDone(runId: string, index: number, outcome: KnownIds | undefined, appData?: AppData): Promise<void>;
   markStepFailed(runId: string, index: number, error: string): Promise<void>;
   /** Notes a retryable error on a step that stays `started`. */
   noteStepError(runId: string, index: number, error: string): Promise<void>;
@@ -169,6 +172,12 @@ export interface TenantRecord {
   clientId: string;
   clientSecret: string;
   createdAt: Date;
+}
+
+/** The object an application hook returned for an organization. */
+export interface AppData {
+  hook: string;
+  data: Record<string, unknown>;
 }
 
 export interface ClientUrlIntent {

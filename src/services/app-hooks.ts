@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { hookInputSchema, type HookConfig } from '../domain/app-hooks.js';
 import { OrgadminError } from '../domain/errors.js';
 import { invalid, zodIssues } from '../domain/spec-document.js';
-import type { AppHook, AppHookStore, SendWebhook } from '../ports/app-hooks.js';
+import type { AppHook, AppHookStore, RunHooks, SendWebhook } from '../ports/app-hooks.js';
 
 export interface HookTestResult {
   ok: boolean;
@@ -22,6 +22,25 @@ export interface AppHookService {
   list(): Promise<AppHook[]>;
   remove(name: string, actor: string): Promise<void>;
   test(name: string): Promise<HookTestResult>;
+  /** Enables a hook that was disabled after failed event deliveries. */
+  enable(name: string, actor: string): Promise<void>;
+}
+
+/** The hooks as the engine sees them: the phases to plan, and a signed call with the secret opened just for it. */
+export function runHooks(hooks: AppHookStore, sendWebhook: SendWebhook): RunHooks {
+  return {
+    async planned() {
+      return (await hooks.listHooks())
+        .filter((hook) => hook.phases.length > 0)
+        .map((hook) => ({ name: hook.name, phases: hook.phases }));
+    },
+    async call(name, message) {
+      const hook = await hooks.getHook(name);
+      const secret = await hooks.hookSecret(name);
+      if (!hook || secret === undefined) throw new OrgadminError('hook.not_found', `No hook named ${name}.`);
+      return sendWebhook({ url: hook.url, secret, allowPrivateNetwork: hook.allowPrivateNetwork }, message);
+    },
+  };
 }
 
 export function validateHook(input: unknown): HookConfig {
@@ -36,6 +55,10 @@ export function createAppHookService(hooks: AppHookStore, sendWebhook: SendWebho
     list: () => hooks.listHooks(),
     async remove(name, actor) {
       if (!(await hooks.removeHook(name, actor)))
+        throw new OrgadminError('hook.not_found', `No hook named ${name}.`);
+    },
+    async enable(name, actor) {
+      if (!(await hooks.enableHook(name, actor)))
         throw new OrgadminError('hook.not_found', `No hook named ${name}.`);
     },
     async test(name) {

@@ -117,7 +117,8 @@ export function createOrganizationService(
           await orgadmin.engine.tenantFor(domain)
         ).observe(observeRequest(name, [desired, org?.appliedSpec]))
       : { connections: [], clients: [], adminRoleExists: false };
-    return plan({ desired, applied: org?.appliedSpec, observed });
+    const hooks = orgadmin.engine.hooks ? await orgadmin.engine.hooks.planned() : [];
+    return plan({ desired, applied: org?.appliedSpec, observed, hooks });
   };
 
   const startRun = async (

@@ -6,7 +6,7 @@
  * killed with SIGKILL at any failpoint of any kind of step leaves a run that the next worker brings to `succeeded`
  * with no duplicate and nothing untagged in Auth0.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,6 +30,7 @@ import {
   type TestAuth0Local,
 } from '../helpers/auth0-local.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { untilRunsFinished, workerProcesses, type WorkerProcess } from '../helpers/worker-process.js';
 
 const SECRET_KEY = 'test-secret-key';
 /**
@@ -51,7 +52,6 @@ let home: string;
 let store: Store;
 let queue: RunQueue;
 let api: ManagementClient;
-const workers = new Set<WorkerProcess>();
 
 beforeAll(async () => {
   local = await startTestAuth0Local();
@@ -68,12 +68,14 @@ beforeAll(async () => {
     callbacks: ['https://portal.example.com/callback'],
   });
 });
-/** A test that failed half-way must not leave workers taking the next test's jobs. */
-async function killWorkers(): Promise<void> {
-  const left = [...workers];
-  for (const worker of left) worker.child.kill('SIGKILL');
-  await Promise.all(left.map((worker) => worker.exited));
-}
+const processes = workerProcesses(() => ({
+  ORGADMIN_HOME: home,
+  DATABASE_URL: database.url,
+  ORGADMIN_SECRET_KEY: SECRET_KEY,
+}));
+const startWorkerProcess = (args: string[], env?: Record<string, string>) => processes.start(args, env);
+const stopWorker = (worker: WorkerProcess) => processes.stop(worker);
+const killWorkers = () => processes.killAll();
 afterEach(killWorkers);
 afterAll(async () => {
   await killWorkers();
@@ -81,73 +83,6 @@ afterAll(async () => {
   await local?.close();
   await database?.drop();
 });
-
-interface WorkerProcess {
-  child: ChildProcessWithoutNullStreams;
-  stderr(): string;
-  /** Resolves when stderr contains `text` (rejects after `timeoutMs` or when the process exits first). */
-  waitFor(text: string, timeoutMs?: number): Promise<void>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startWorkerProcess(args: string[], env: Record<string, string> = {}): WorkerProcess {
-  const child = spawn(process.execPath, ['bin/orgadmin.js', 'worker', ...args], {
-    env: {
-      ...process.env,
-      ORGADMIN_HOME: home,
-      DATABASE_URL: database.url,
-      ORGADMIN_SECRET_KEY: SECRET_KEY,
-      ...env,
-    },
-  });
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  child.stdout.resume();
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    for (const listener of listeners) listener();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      workers.delete(worker);
-      for (const listener of listeners) listener();
-      resolve({ code, signal });
-    }),
-  );
-  const worker: WorkerProcess = {
-    child,
-    stderr: () => stderr,
-    exited,
-    waitFor: (text, timeoutMs = 30_000) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (stderr.includes(text)) done(() => resolve());
-          else if (child.exitCode !== null || child.signalCode !== null)
-            done(() => reject(new Error(`worker exited before "${text}":\n${stderr}`)));
-        };
-        const timer = setTimeout(
-          () => done(() => reject(new Error(`no "${text}" within ${timeoutMs} ms:\n${stderr}`))),
-          timeoutMs,
-        );
-        const done = (settle: () => void): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          settle();
-        };
-        listeners.add(check);
-        check();
-      }),
-  };
-  workers.add(worker);
-  return worker;
-}
-
-async function stopWorker(
-  worker: WorkerProcess,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  worker.child.kill('SIGTERM');
-  return worker.exited;
-}
 
 const spec = (input: OrgSpecInput) => validateSpecs([input])[0]!;
 
@@ -161,19 +96,8 @@ async function createRun(input: OrgSpecInput): Promise<RunRecord> {
   });
 }
 
-/** Polls the store until every run has finished (the test's deadline is the limit). */
-async function untilFinished(runIds: string[], deadlineMs: number): Promise<RunRecord[]> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const runs = await Promise.all(runIds.map(async (id) => (await store.getRun(id))!));
-    if (runs.every((run) => run.state === 'succeeded' || run.state === 'failed')) return runs;
-    if (Date.now() > deadline)
-      throw new Error(
-        `runs not finished in ${deadlineMs} ms: ${runs.map((r) => `${r.orgName}=${r.state}`).join(', ')}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const untilFinished = (runIds: string[], deadlineMs: number): Promise<RunRecord[]> =>
+  untilRunsFinished(store, runIds, deadlineMs);
 
 const portalCallbacks = async (): Promise<string[]> => {
   const portal = (await api.clients.list({ per_page: 100 })).data.find((client) => client.name === 'Portal');

@@ -94,6 +94,15 @@ const TABLE: Record<string, Case> = {
   },
   'DELETE /hooks/{name}': { needs: 'admin', path: '/hooks/nothing', allowed: 404 },
   'POST /hooks/{name}/test': { needs: 'admin', path: '/hooks/nothing/test', allowed: 404 },
+  'POST /hooks/{name}/enable': { needs: 'admin', path: '/hooks/nothing/enable', allowed: 404 },
+  'GET /lifecycle-events': { needs: 'viewer', path: '/lifecycle-events?org=acme', allowed: 200 },
+  'GET /lifecycle-events/{id}': { needs: 'viewer', path: '/lifecycle-events/999', allowed: 404 },
+  'POST /lifecycle-events/{id}/replay': {
+    needs: 'operator',
+    path: '/lifecycle-events/999/replay',
+    body: {},
+    allowed: 404,
+  },
   'DELETE /sessions/{id}': { needs: 'admin', path: '/sessions/no-such-session', allowed: 404 },
 };
 

@@ -622,6 +622,8 @@ class SdkTenant implements Auth0Tenant {
         return this.sendPasswordTicket(step, context);
       case 'delete-admin-user':
         return this.deleteAdminUser(step.email, context);
+      case 'call-hook':
+        throw new Error('a hook call is not an Auth0 step (the engine sends it)');
       default: {
         const unknown: never = step;
         throw new Error(`unknown step ${JSON.stringify(unknown)}`);
@@ -1136,6 +1138,8 @@ class SdkTenant implements Auth0Tenant {
         return absent;
       case 'delete-admin-user':
         return (await this.ownUserId(step.email, { ...context, ids: {} })) ? absent : done();
+      case 'call-hook':
+        throw new Error('a hook call is not an Auth0 step (the engine sends it)');
       default: {
         const unknown: never = step;
         throw new Error(`unknown step ${JSON.stringify(unknown)}`);

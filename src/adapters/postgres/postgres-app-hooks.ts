@@ -14,7 +14,10 @@ type HookRow = {
   name: string;
   url: string;
   phases: HookPhase[];
+  events: string[];
   allow_private_network: boolean;
+  disabled_at: Date | null;
+  disabled_reason: string | null;
   secret_sealed: string;
   created_by: string;
   created_at: Date;
@@ -24,7 +27,9 @@ const toHook = (row: HookRow): AppHook => ({
   name: row.name,
   url: row.url,
   phases: row.phases,
+  events: row.events,
   allowPrivateNetwork: row.allow_private_network,
+  disabled: row.disabled_at ? { at: row.disabled_at, reason: row.disabled_reason ?? '' } : undefined,
   createdBy: row.created_by,
   createdAt: row.created_at,
 });
@@ -40,12 +45,13 @@ export function createPostgresAppHooks(pool: pg.Pool, options: { secrets: Secret
     addHook: (hook, actor) =>
       transaction(pool, async (client) => {
         const { rows } = await client.query<HookRow>(
-          `INSERT INTO app_hooks (name, url, phases, allow_private_network, secret_sealed, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING *`,
+          `INSERT INTO app_hooks (name, url, phases, events, allow_private_network, secret_sealed, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING RETURNING *`,
           [
             hook.name,
             hook.url,
             hook.phases,
+            hook.events,
             hook.allowPrivateNetwork,
             options.secrets.seal(hook.secret),
             actor,
@@ -82,6 +88,18 @@ export function createPostgresAppHooks(pool: pg.Pool, options: { secrets: Secret
         ]);
         if (!rows[0]) return false;
         await audit(client, actor, 'hook.removed', { ...toHook(rows[0]), secret: '(set)' }, null);
+        return true;
+      }),
+
+    enableHook: (name, actor) =>
+      transaction(pool, async (client) => {
+        const { rows } = await client.query<HookRow>(
+          `UPDATE app_hooks SET disabled_at = NULL, disabled_reason = NULL, consecutive_failures = 0,
+             failing_since = NULL WHERE name = $1 RETURNING *`,
+          [name],
+        );
+        if (!rows[0]) return false;
+        await audit(client, actor, 'hook.enabled', null, { name });
         return true;
       }),
   };

@@ -15,6 +15,7 @@
  */
 import { OrgadminError } from '../../domain/errors.js';
 import type pg from 'pg';
+import { eventsOfFinishedRun, subscribes, type EventType } from '../../domain/lifecycle-events.js';
 import { redactSecrets, SECRET_FIELDS, type OrgSpec } from '../../domain/org-spec.js';
 import type { Step } from '../../domain/plan.js';
 import type { KnownIds } from '../../ports/auth0-tenant.js';
@@ -101,6 +102,7 @@ type OrgRow = {
   spec: unknown;
   applied_spec: unknown;
   auth0_ids: KnownIds;
+  app_data: Record<string, Record<string, unknown>>;
   last_run_id: string | null;
   error: string | null;
   created_at: Date;
@@ -180,6 +182,7 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
     spec: open<OrgSpec>(row.spec),
     appliedSpec: row.applied_spec === null ? undefined : open<OrgSpec>(row.applied_spec),
     auth0Ids: row.auth0_ids,
+    appData: row.app_data,
     lastRunId: row.last_run_id ?? undefined,
     error: row.error ?? undefined,
     createdAt: row.created_at,
@@ -249,6 +252,30 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
        SELECT $1, $2 + ordinality::int - 1, $3, step
        FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS planned(step, ordinality)`,
       [runId, firstIndex, phase, seal(steps)],
+    );
+  }
+
+  /** An event and, in the same transaction, one delivery for each hook subscribed to its type. */
+  async function insertOutboxEvent(
+    client: pg.ClientBase,
+    type: EventType,
+    payload: {
+      organization: { name: string } & Record<string, unknown>;
+      run: { id: string } & Record<string, unknown>;
+    },
+  ): Promise<void> {
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO outbox_events (type, org_name, run_id, payload) VALUES ($1, $2, $3, $4::jsonb) RETURNING id`,
+      [type, payload.organization.name, payload.run.id, JSON.stringify(payload)],
+    );
+    const hooks = await client.query<{ name: string; events: string[] }>(
+      `SELECT name, events FROM app_hooks WHERE cardinality(events) > 0`,
+    );
+    const subscribed = hooks.rows.filter((hook) => subscribes(hook.events, type)).map((hook) => hook.name);
+    if (subscribed.length === 0) return;
+    await client.query(
+      `INSERT INTO event_deliveries (event_id, hook_name, org_name) SELECT $1, unnest($2::text[]), $3`,
+      [rows[0]!.id, subscribed, payload.organization.name],
     );
   }
 
@@ -424,10 +451,30 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
         [],
       ),
 
-    markStepDone: (runId, index, outcome) =>
-      updateStep(runId, index, `status = 'done', outcome = $3::jsonb, finished_at = now()`, [
-        outcome === undefined ? null : JSON.stringify(outcome),
-      ]),
+    async markStepDone(runId, index, outcome, appData) {
+      const outcomeJson = outcome === undefined ? null : JSON.stringify(outcome);
+      if (!appData) {
+        await updateStep(runId, index, `status = 'done', outcome = $3::jsonb, finished_at = now()`, [
+          outcomeJson,
+        ]);
+        return;
+      }
+      // One statement: the step is done exactly when the organization holds what the hook returned.
+      const { rows } = await pool.query<{ count: number }>(
+        `WITH step AS (
+           UPDATE run_steps SET status = 'done', outcome = $3::jsonb, finished_at = now()
+           WHERE run_id = $1 AND index = $2 RETURNING run_id
+         ), org AS (
+           UPDATE organizations o
+           SET app_data = o.app_data || jsonb_build_object($4::text, coalesce(o.app_data -> $4::text, '{}') || $5::jsonb)
+           FROM runs r WHERE r.id = $1 AND o.name = r.org_name AND EXISTS (SELECT 1 FROM step)
+           RETURNING 1
+         )
+         SELECT count(*)::int AS count FROM step`,
+        [UUID.test(runId) ? runId : null, index, outcomeJson, appData.hook, JSON.stringify(appData.data)],
+      );
+      if (!rows[0]?.count) throw new StoreError('run.not_found', `Run ${runId} has no step ${index}.`);
+    },
 
     markStepFailed: (runId, index, error) =>
       updateStep(runId, index, `status = 'failed', last_error = $3, finished_at = now()`, [error]),
@@ -489,10 +536,32 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
           // Everything orgadmin owned is gone: nothing is applied and no id is valid any more.
           await client.query(
             `UPDATE organizations SET status = 'removed', applied_spec = NULL, auth0_ids = '{}'::jsonb,
-               error = NULL, updated_at = now() WHERE name = $1`,
+               app_data = '{}'::jsonb, error = NULL, updated_at = now() WHERE name = $1`,
             [org.name],
           );
           after = { status: 'removed', appliedSpec: null };
+        }
+        const current = (
+          await client.query<OrgRow>('SELECT * FROM organizations WHERE name = $1', [org.name])
+        ).rows[0]!;
+        const removed = run.kind === 'remove' && state === 'succeeded';
+        for (const type of eventsOfFinishedRun({
+          kind: run.kind,
+          state,
+          wasApplied: org.applied_spec !== null,
+        })) {
+          await insertOutboxEvent(client, type, {
+            organization: {
+              name: current.name,
+              tenant: current.tenant,
+              status: current.status,
+              spec: forAudit(run.kind === 'apply' && state === 'succeeded' ? run.desired : org.applied_spec),
+              // A removal's event describes what was removed.
+              auth0Ids: removed ? org.auth0_ids : current.auth0_ids,
+              appData: removed ? org.app_data : current.app_data,
+            },
+            run: { id: runId, kind: run.kind, state, error: runError },
+          });
         }
         await insertAudit(client, {
           actor: run.requested_by,

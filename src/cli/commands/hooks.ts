@@ -8,16 +8,20 @@ import { parseArgs } from 'node:util';
 import { openOrgadmin } from '../../composition-root.js';
 import { loadConfig } from '../../config/config.js';
 import { HOOK_PHASES } from '../../domain/app-hooks.js';
+import { EVENT_SUBSCRIPTIONS } from '../../domain/lifecycle-events.js';
 import { printErr, type Command } from '../command.js';
 
 const HELP = `Usage:
   orgadmin hooks list [--json]
-  orgadmin hooks add NAME --url URL --phases PHASE[,PHASE…] (--secret whsec_… | --generate-secret)
-                          [--allow-private-network]
+  orgadmin hooks add NAME --url URL [--phases PHASE[,PHASE…]] [--events TYPE[,TYPE…]]
+                          (--secret whsec_… | --generate-secret) [--allow-private-network]
   orgadmin hooks remove NAME
   orgadmin hooks test NAME                  send a signed "hook.test" message and show the answer
+  orgadmin hooks enable NAME                enable a hook disabled after failed event deliveries
 
-Phases: ${HOOK_PHASES.join(', ')}.
+Phases (steps of every run): ${HOOK_PHASES.join(', ')}.
+Events (delivered from the outbox, see orgadmin events): ${EVENT_SUBSCRIPTIONS.join(', ')}.
+A hook needs at least one phase or event. The wire contract: docs/hooks-and-events.md.
 URLs must be https://; --allow-private-network (local development) also allows private addresses and
 http:// on 127.0.0.1/localhost. Secrets are Standard Webhooks secrets (whsec_ + base64) and are stored encrypted.
 `;
@@ -26,14 +30,25 @@ const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
+const list = (value: string | undefined): string[] =>
+  value
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean) ?? [];
+
 const actor = (): string => `cli:${process.env['USER'] ?? 'unknown'}`;
 
 export const hooksCommand: Command = {
   name: 'hooks',
-  summary: "manage the application's hook endpoints (list, add, remove, test)",
+  summary: "manage the application's hook endpoints (list, add, remove, test, enable)",
   async run(args) {
     const [sub, ...rest] = args;
-    if (!sub || sub === '--help' || sub === '-h' || !['list', 'add', 'remove', 'test'].includes(sub)) {
+    if (
+      !sub ||
+      sub === '--help' ||
+      sub === '-h' ||
+      !['list', 'add', 'remove', 'test', 'enable'].includes(sub)
+    ) {
       process.stdout.write(HELP);
       return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2;
     }
@@ -43,6 +58,7 @@ export const hooksCommand: Command = {
       options: {
         url: { type: 'string' },
         phases: { type: 'string' },
+        events: { type: 'string' },
         secret: { type: 'string' },
         'generate-secret': { type: 'boolean' },
         'allow-private-network': { type: 'boolean' },
@@ -61,7 +77,7 @@ export const hooksCommand: Command = {
           else
             for (const hook of list)
               print(
-                `${hook.name.padEnd(20)} ${hook.url}  [${hook.phases.join(', ')}]${hook.allowPrivateNetwork ? '  (private network allowed)' : ''}  secret (set)`,
+                `${hook.name.padEnd(20)} ${hook.url}  phases [${hook.phases.join(', ')}]  events [${hook.events.join(', ')}]${hook.allowPrivateNetwork ? '  (private network allowed)' : ''}  secret (set)${hook.disabled ? `  DISABLED since ${hook.disabled.at.toISOString()}: ${hook.disabled.reason}` : ''}`,
               );
           if (!values.json && list.length === 0)
             printErr('no hooks yet: orgadmin hooks add NAME --url … --phases …');
@@ -76,16 +92,15 @@ export const hooksCommand: Command = {
               name,
               url: values.url,
               secret: generated ?? values.secret,
-              phases:
-                values.phases
-                  ?.split(',')
-                  .map((phase) => phase.trim())
-                  .filter(Boolean) ?? [],
+              phases: list(values.phases),
+              events: list(values.events),
               allowPrivateNetwork: values['allow-private-network'] ?? false,
             },
             actor(),
           );
-          printErr(`hook ${hook.name} added: ${hook.url} [${hook.phases.join(', ')}]`);
+          printErr(
+            `hook ${hook.name} added: ${hook.url} phases [${hook.phases.join(', ')}] events [${hook.events.join(', ')}]`,
+          );
           if (generated) {
             printErr('its signing secret (shown this once; configure it in your application):');
             print(generated);
@@ -95,6 +110,10 @@ export const hooksCommand: Command = {
         case 'remove':
           await hooks.remove(name!, actor());
           printErr(`hook ${name} removed`);
+          return 0;
+        case 'enable':
+          await hooks.enable(name!, actor());
+          printErr(`hook ${name} enabled: its waiting event deliveries resume`);
           return 0;
         default: {
           const result = await hooks.test(name!);

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-import { openOrgadmin, openRunQueue } from '../../composition-root.js';
+import { openOrgadmin, openRunQueue, startEventDelivery } from '../../composition-root.js';
 import { loadConfig } from '../../config/config.js';
 import type { Step } from '../../domain/plan.js';
 import type { EngineDeps, Failpoint } from '../../engine/run-executor.js';
@@ -99,6 +99,7 @@ export const workerCommand: Command = {
         ...(maintenance !== undefined ? { maintenanceIntervalSeconds: Math.ceil(maintenance) } : {}),
         ...(retryDelay !== undefined ? { retryDelaySeconds: Math.round(retryDelay) } : {}),
       });
+      const delivery = startEventDelivery(orgadmin, { log });
       try {
         const worker = await startWorker({
           queue,
@@ -114,12 +115,15 @@ export const workerCommand: Command = {
           concurrency,
           log,
           rescanIntervalMs: 5 * 60_000,
+          // A finished run wrote its events: deliver them now rather than at the next poll.
+          onAttempt: () => delivery.notify(),
         });
         log(`ready (concurrency ${concurrency})`);
         const received = await signal;
         log(`${received}: stopping (waiting up to ${stopTimeout} s for running runs)`);
         await worker.stop({ timeoutMs: stopTimeout * 1000 });
       } finally {
+        await delivery.stop();
         await queue.close({ timeoutMs: 1000 });
       }
       log('stopped');

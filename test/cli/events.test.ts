@@ -1,0 +1,175 @@
+/**
+ * Lifecycle events through the faces (issue 7): a hook subscribed with `orgadmin hooks add --events` receives the
+ * events of an organization created through the API and executed by the portal's in-process worker, signed so the
+ * receiver verifies them with `standardwebhooks`; `orgadmin events` lists them with their deliveries, `--log` shows
+ * the attempts, `--replay` sends again with the same webhook-id; the API lists and replays the same.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { useAuth0Local } from '../helpers/auth0-local.js';
+import { orgadminCli } from '../helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { sessionFor, startTestPortal, type TestPortal } from '../helpers/portal.js';
+
+const local = useAuth0Local();
+let database: TestDatabase;
+let portal: TestPortal;
+let receiver: Server;
+let receiverUrl: string;
+const received: { id: string; type: string; data: { eventId: string; organization: { name: string } } }[] =
+  [];
+const waiting = new Set<() => void>();
+let secret = '';
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  portal = await startTestPortal(local, database);
+  receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      try {
+        const message = new Webhook(secret).verify(body, request.headers as Record<string, string>) as {
+          type: string;
+          data: (typeof received)[number]['data'];
+        };
+        received.push({ id: String(request.headers['webhook-id']), ...message });
+        response.writeHead(204).end();
+      } catch {
+        response.writeHead(401).end();
+      }
+      for (const wake of waiting) wake();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  await portal?.close();
+  await database?.drop();
+});
+
+const orgadmin = orgadminCli(() => ({
+  ORGADMIN_HOME: portal.home,
+  DATABASE_URL: database.url,
+  ORGADMIN_SECRET_KEY: 'test-secret-key',
+}));
+
+/** Resolves once `count` messages arrived (woken by the receiver, not by polling). */
+function receivedCount(count: number, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      waiting.delete(check);
+      reject(new Error(`only ${received.length} of ${count} messages arrived`));
+    }, timeoutMs);
+    const check = (): void => {
+      if (received.length < count) return;
+      clearTimeout(timer);
+      waiting.delete(check);
+      resolve();
+    };
+    waiting.add(check);
+    check();
+  });
+}
+
+describe('lifecycle events through the CLI and the API', () => {
+  it('refuses an unknown event type, naming the field and the rule', async () => {
+    const bad = await orgadmin(
+      'hooks',
+      'add',
+      'crm',
+      '--url',
+      receiverUrl,
+      '--events',
+      'org.made',
+      '--generate-secret',
+      '--allow-private-network',
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('events[0]: must be one of organization.created');
+  });
+
+  it('delivers, lists, logs and replays', { timeout: 120_000 }, async () => {
+    const added = await orgadmin(
+      'hooks',
+      'add',
+      'crm',
+      '--url',
+      receiverUrl,
+      '--events',
+      'organization.*',
+      '--generate-secret',
+      '--allow-private-network',
+    );
+    expect(added.code, added.stderr).toBe(0);
+    secret = added.stdout.trim();
+    const listed = JSON.parse((await orgadmin('hooks', 'list', '--json')).stdout) as unknown[];
+    expect(listed).toMatchObject([{ name: 'crm', phases: [], events: ['organization.*'] }]);
+
+    const operator = await sessionFor(portal.orgadmin, ['operator']);
+    const api = (method: string, path: string, body?: unknown) =>
+      fetch(`${portal.url}/api/v1${path}`, {
+        method,
+        headers: {
+          cookie: operator.cookie,
+          'x-csrf-token': operator.csrfToken,
+          'content-type': 'application/json',
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const created = await api('POST', '/organizations', { spec: { name: 'evented' } });
+    expect(created.status, await created.clone().text()).toBe(202);
+    await receivedCount(1);
+    expect(received[0]).toMatchObject({
+      type: 'organization.created',
+      data: { organization: { name: 'evented' } },
+    });
+    const eventId = received[0]!.data.eventId;
+    expect(received[0]!.id).toBe(`evt_${eventId}`);
+
+    const events = await orgadmin('events', '--org', 'evented');
+    expect(events.code, events.stderr).toBe(0);
+    const lines = events.stdout.trim().split('\n');
+    // run.succeeded is in the outbox too, with no subscribed hook (crm takes organization.* only).
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^\\s*${eventId} .* organization\\.created\\s+evented\\s+crm: delivered \\(1 attempt\\(s\\)\\)$`,
+      ),
+    );
+    expect(lines[0]).toMatch(/run\.succeeded\s+evented\s+no subscribed hook$/);
+
+    const log = await orgadmin('events', '--log', eventId, '--json');
+    expect(JSON.parse(log.stdout)).toMatchObject({
+      id: eventId,
+      type: 'organization.created',
+      attempts: [{ hookName: 'crm', status: 204 }],
+    });
+
+    const replayed = await orgadmin('events', '--replay', eventId);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(replayed.stderr).toContain('queued for 1 hook(s)');
+    await receivedCount(2);
+    expect(received[1]!.id).toBe(`evt_${eventId}`);
+
+    const page = (await (await api('GET', '/lifecycle-events?org=evented')).json()) as {
+      items: { id: string; type: string; deliveries: { hookName: string; state: string }[] }[];
+    };
+    expect(page.items.map((item) => item.type)).toEqual(['run.succeeded', 'organization.created']);
+    expect(page.items[1]!.deliveries).toMatchObject([{ hookName: 'crm', state: 'delivered' }]);
+    const again = await api('POST', `/lifecycle-events/${eventId}/replay`, {});
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual({ queued: 1 });
+    await receivedCount(3);
+    expect(received[2]!.id).toBe(`evt_${eventId}`);
+    const missing = await orgadmin('events', '--log', '424242');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('No event 424242.');
+  });
+});
