@@ -3,7 +3,8 @@
  * change goes through an intent ledger and a per-client lock held across all orgadmin processes; whoever holds the
  * lock applies every pending intent of every organization at once (one GET, one PATCH, one verifying GET), so k
  * concurrent organizations cost about one write, and nothing is lost. If the verifying read shows that someone else
- * wrote in between (the Dashboard, another tool), the merge is redone.
+ * wrote in between (the Dashboard, another tool), the merge is redone. A URL another organization still lists for
+ * the client is never taken off, whichever organization added it.
  */
 import type { UrlLists } from '../domain/plan.js';
 import type { Auth0Tenant } from '../ports/auth0-tenant.js';
@@ -53,8 +54,9 @@ export async function reconcileClientUrls(
 ): Promise<ClientUrlResult> {
   await store.recordClientUrlIntent(intent);
   return store.withClientLock(intent.tenant, intent.clientName, async () => {
-    const pending = await store.pendingClientUrlIntents(intent.tenant, intent.clientName);
-    if (!pending.some((candidate) => candidate.orgName === intent.orgName)) return { wrote: false };
+    const recorded = await store.pendingClientUrlIntents(intent.tenant, intent.clientName);
+    if (!recorded.some((candidate) => candidate.orgName === intent.orgName)) return { wrote: false };
+    const pending = await Promise.all(recorded.map((candidate) => keepUrlsOthersWant(store, candidate)));
     let wrote = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const { clientId, ...current } = await tenant.readClientUrls(intent.clientName);
@@ -76,6 +78,15 @@ export async function reconcileClientUrls(
     );
     return { wrote };
   });
+}
+
+/** The intent without removals of URLs another organization still lists for the client (two may share one). */
+async function keepUrlsOthersWant(store: Store, intent: ClientUrlIntent): Promise<ClientUrlIntent> {
+  if (LISTS.every((list) => intent.remove[list].length === 0)) return intent;
+  const wanted = await store.clientUrlsWantedByOthers(intent.tenant, intent.clientName, intent.orgName);
+  const remove = { ...EMPTY_URLS };
+  for (const list of LISTS) remove[list] = intent.remove[list].filter((url) => !wanted[list].includes(url));
+  return { ...intent, remove };
 }
 
 /**

@@ -155,6 +155,11 @@ export interface Store {
   recordClientUrlIntent(intent: ClientUrlIntent): Promise<void>;
   /** Every `pending` intent on a client, of every organization: what one reconciliation applies together. */
   pendingClientUrlIntents(tenant: string, clientName: string): Promise<ClientUrlIntent[]>;
+  /**
+   * The URLs other organizations of the tenant (not removed) list for this client in their desired or applied spec:
+   * a removal must leave them on the client.
+   */
+  clientUrlsWantedByOthers(tenant: string, clientName: string, orgName: string): Promise<UrlLists>;
   /** Marks intents applied (after the write was verified). */
   settleClientUrlIntents(tenant: string, clientName: string, orgNames: string[]): Promise<void>;
 

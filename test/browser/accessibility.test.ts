@@ -1,6 +1,7 @@
 /**
  * The portal for every operator: each form control has an accessible name, the first Tab reaches "Skip to content",
- * a viewer sees no button their role cannot use, and at 375 px wide nothing scrolls sideways. The console stays
+ * a viewer sees no button their role cannot use (nor the admins' pages), and at 375 px wide nothing scrolls sideways
+ * (the hooks and events pages with data are checked in events.test.ts). The console stays
  * free of errors throughout.
  */
 import type { Browser, Page } from 'playwright-core';
@@ -30,7 +31,7 @@ afterAll(async () => {
 });
 
 /** A page signed in as an operator with these roles (the session a sign-in would create). */
-async function pageAs(role: 'viewer' | 'operator', width = 1280): Promise<Page> {
+async function pageAs(role: 'viewer' | 'operator' | 'admin', width = 1280): Promise<Page> {
   const { cookie } = await sessionFor(portal.orgadmin, [role], { email: `${role}-a11y@test.example` });
   const [name, value] = cookie.split('=') as [string, string];
   const context = await browser.newContext({ viewport: { width, height: 800 } });
@@ -90,11 +91,26 @@ describe('accessibility and roles', () => {
     expect(await page.getByRole('button', { name: 'New organization' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Create organization' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Tenants' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Hooks' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Events' }).count()).toBe(1);
+    await page.goto(`${portal.url}/events`);
+    await eventually(() => page.getByText('No events yet.').isVisible()).toBe(true);
+    expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out']);
+  });
+
+  it('names every control of the events and hooks pages', async () => {
+    const page = await pageAs('admin');
+    await page.goto(`${portal.url}/events`);
+    await eventually(() => page.getByLabel('Organization').isVisible()).toBe(true);
+    expect(await unnamedControls(page)).toEqual([]);
+    await page.goto(`${portal.url}/hooks`);
+    await eventually(() => page.getByText('No hooks yet').isVisible()).toBe(true);
+    expect(await unnamedControls(page)).toEqual([]);
   });
 
   it('fits a 375 px wide screen without sideways scrolling', async () => {
-    const page = await pageAs('operator', 375);
-    for (const path of ['/organizations', '/organizations/new', '/runs', '/audit']) {
+    const page = await pageAs('admin', 375);
+    for (const path of ['/organizations', '/organizations/new', '/runs', '/events', '/audit', '/hooks']) {
       await page.goto(`${portal.url}${path}`);
       await eventually(() => page.locator('main').isVisible()).toBe(true);
       const overflow = await page.evaluate<number>(

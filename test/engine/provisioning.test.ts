@@ -279,6 +279,26 @@ describe('no lost updates on a shared client', () => {
     const kept = orgs('raw').filter((input) => callbacks.includes(input.applications[0]!.callbacks[0]!));
     expect(kept.length).toBeLessThan(30);
   });
+  it('keeps a URL another organization still lists when one of them is removed or edited', async () => {
+    const shared = 'https://app.example.com/callback';
+    const both = (name: string, extra: string[] = []) => ({
+      name,
+      applications: [{ client: 'Portal', callbacks: [shared, ...extra] }],
+    });
+    expect((await run(both('share-a'))).state).toBe('succeeded');
+    expect((await run(both('share-b', ['https://b.example.com/callback']))).state).toBe('succeeded');
+    // share-a drops the URL from its spec: share-b still lists it, so it stays.
+    expect((await run({ name: 'share-a', applications: [{ client: 'Portal' }] })).state).toBe('succeeded');
+    expect(await portalCallbacks()).toContain(shared);
+    expect((await run('share-a')).state).toBe('succeeded');
+    expect(await portalCallbacks()).toContain(shared);
+    // The last organization that lists it takes it off, with its own URL.
+    expect((await run('share-b')).state).toBe('succeeded');
+    const callbacks = await portalCallbacks();
+    expect(callbacks).not.toContain(shared);
+    expect(callbacks).not.toContain('https://b.example.com/callback');
+    expect(callbacks).toContain('https://portal.example.com/callback');
+  });
 });
 
 describe('crash anywhere', () => {

@@ -9,6 +9,9 @@ import { api, ApiError, redirectToLogin, setCsrfToken, type Me } from './api.js'
 import { ErrorState, Loading } from './components/ui.js';
 import { PRODUCT_NAME, useDocumentTitle } from './hooks.js';
 import { AuditPage } from './pages/AuditPage.js';
+import { EventDetailPage } from './pages/EventDetailPage.js';
+import { EventsPage } from './pages/EventsPage.js';
+import { HooksPage } from './pages/HooksPage.js';
 import { NotFoundPage } from './pages/NotFoundPage.js';
 import { OrgDetailPage } from './pages/OrgDetailPage.js';
 import { OrganizationsPage } from './pages/OrganizationsPage.js';
@@ -112,8 +115,12 @@ function Routes() {
   if (pathname === '/runs') return <RunsPage />;
   params = matchRoute('/runs/:id', pathname);
   if (params?.['id']) return <RunDetailPage key={params['id']} id={params['id']} />;
+  if (pathname === '/events') return <EventsPage />;
+  params = matchRoute('/events/:id', pathname);
+  if (params?.['id']) return <EventDetailPage key={params['id']} id={params['id']} />;
   if (pathname === '/audit') return <AuditPage />;
   if (pathname === '/tenants') return session.isAdmin ? <TenantsPage /> : <Forbidden what="see tenants" />;
+  if (pathname === '/hooks') return session.isAdmin ? <HooksPage /> : <Forbidden what="see hooks" />;
   return <NotFoundPage />;
 }
 
@@ -133,8 +140,10 @@ function Forbidden({ what }: { what: string }) {
 const NAV: { to: string; label: string; admin?: boolean }[] = [
   { to: '/organizations', label: 'Organizations' },
   { to: '/runs', label: 'Runs' },
+  { to: '/events', label: 'Events' },
   { to: '/audit', label: 'Audit log' },
   { to: '/tenants', label: 'Tenants', admin: true },
+  { to: '/hooks', label: 'Hooks', admin: true },
 ];
 
 function Layout({ children }: { children: ReactNode }) {

@@ -79,6 +79,8 @@ export interface Organization extends OrgSummary {
   spec: OrgSpec;
   appliedSpec: OrgSpec | null;
   auth0Ids: Record<string, string>;
+  /** What the application's hooks returned for the organization, by hook name (docs/hooks-and-events.md). */
+  appData: Record<string, Record<string, unknown>>;
   currentRun: Run | null;
 }
 
@@ -131,6 +133,70 @@ export interface Tenant {
   domain: string;
   clientId: string;
   createdAt: string;
+}
+
+export type HookPhase = 'before-auth0' | 'after-auth0' | 'on-remove' | 'on-compensate';
+
+/** An endpoint of the application (`GET /api/v1/hooks`); its secret is never sent, only `'(set)'`. */
+export interface Hook {
+  name: string;
+  url: string;
+  phases: HookPhase[];
+  /** Lifecycle events it receives: exact types, `organization.*`, `run.*` or `*`. */
+  events: string[];
+  allowPrivateNetwork: boolean;
+  /** Set when event deliveries failed too long; they wait until the hook is enabled again. */
+  disabled: { at: string; reason: string } | null;
+  secret: '(set)';
+  createdBy: string;
+  createdAt: string;
+}
+
+/** The answer of `POST /api/v1/hooks/{name}/test`. */
+export interface HookTestResult {
+  ok: boolean;
+  status: number | null;
+  /** Why the call failed, or the start of a non-2xx answer. */
+  detail: string | null;
+}
+
+export type LifecycleEventType =
+  'organization.created' | 'organization.updated' | 'organization.removed' | 'run.succeeded' | 'run.failed';
+
+/** Where one event stands with one subscribed hook. */
+export interface EventDelivery {
+  hookName: string;
+  state: 'pending' | 'delivered';
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+}
+
+/** A lifecycle event of the outbox (`GET /api/v1/lifecycle-events`). */
+export interface LifecycleEvent {
+  /** Increasing; the webhook-id of its deliveries is `evt_<id>`. */
+  id: string;
+  type: LifecycleEventType;
+  orgName: string;
+  runId: string | null;
+  payload: Record<string, unknown>;
+  createdAt: string;
+  deliveries: EventDelivery[];
+}
+
+/** One call of a hook with an event: its HTTP status, or the error when there was no answer. */
+export interface DeliveryAttempt {
+  hookName: string;
+  at: string;
+  status: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+export interface LifecycleEventDetail extends LifecycleEvent {
+  attempts: DeliveryAttempt[];
 }
 
 export interface SpecIssue {
@@ -194,6 +260,9 @@ export function query(params: Record<string, string | number | null | undefined>
 
 export const orgPath = (name: string): string => `/api/v1/organizations/${encodeURIComponent(name)}`;
 export const runPath = (id: string): string => `/api/v1/runs/${encodeURIComponent(id)}`;
+export const hookPath = (name: string): string => `/api/v1/hooks/${encodeURIComponent(name)}`;
+export const lifecycleEventPath = (id: string): string =>
+  `/api/v1/lifecycle-events/${encodeURIComponent(id)}`;
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

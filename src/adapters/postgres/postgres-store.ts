@@ -675,6 +675,22 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
         );
       }),
 
+    async clientUrlsWantedByOthers(tenant, clientName, orgName) {
+      const { rows } = await pool.query<{ list: (typeof URL_LIST_NAMES)[number]; url: string }>(
+        `SELECT DISTINCT list.name AS list, url.value AS url
+         FROM organizations o
+         CROSS JOIN LATERAL (VALUES (o.spec), (o.applied_spec)) AS specs(spec)
+         CROSS JOIN LATERAL jsonb_array_elements(coalesce(specs.spec -> 'applications', '[]'::jsonb)) AS app(value)
+         CROSS JOIN LATERAL (VALUES ('callbacks'), ('logoutUrls'), ('webOrigins')) AS list(name)
+         CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(app.value -> list.name, '[]'::jsonb)) AS url(value)
+         WHERE o.tenant = $1 AND o.name <> $3 AND o.status <> 'removed' AND app.value ->> 'client' = $2`,
+        [tenant, clientName, orgName],
+      );
+      const wanted: UrlLists = { callbacks: [], logoutUrls: [], webOrigins: [] };
+      for (const row of rows) wanted[row.list].push(row.url);
+      return wanted;
+    },
+
     async pendingClientUrlIntents(tenant, clientName) {
       const { rows } = await pool.query<IntentRow>(
         `SELECT * FROM client_url_intents WHERE tenant = $1 AND client_name = $2 AND state = 'pending'

@@ -1,7 +1,8 @@
 /**
  * A run's live timeline: `useRunStream()` follows `GET /api/v1/runs/{id}/events` (Server-Sent Events, one RunDetail
  * per change) until the run succeeds or fails, and `<RunTimeline>` shows each step with an icon AND its status in
- * words, the attempts and the last error; compensation steps (undoing completed work) are listed and marked apart.
+ * words, the attempts and the last error; compensation steps (undoing completed work) are listed and marked apart,
+ * and calls of the application's hooks (`call-hook`) are tagged as such. Any other step kind shows its description.
  */
 import { useEffect, useRef, useState } from 'react';
 
@@ -91,6 +92,7 @@ function StepItem({ step }: { step: RunStep }) {
       <div className="step-body">
         <p className="step-title">
           <span>{step.description}</span>
+          {step.kind === 'call-hook' && <span className="tag">application hook</span>}
           {step.phase === 'compensation' && <span className="tag">compensation</span>}
         </p>
         <p className="step-meta">

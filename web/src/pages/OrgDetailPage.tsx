@@ -1,6 +1,7 @@
 /**
  * `/organizations/:name`: the organization, its current (or latest) run as a live timeline, the Auth0 objects it
- * owns, its spec, run history and audit trail; Edit (operator) and Remove (admin, after a recent sign-in, confirmed
+ * owns, what the application's hooks returned for it (with a link to its lifecycle events), its spec, run history
+ * and audit trail; Edit (operator) and Remove (admin, after a recent sign-in, confirmed
  * by typing the name). Back from re-authentication with `?remove=1`, the remove dialog opens again.
  */
 import { useEffect, useRef, useState } from 'react';
@@ -162,6 +163,14 @@ export function OrgDetailPage({ name }: { name: string }) {
         <Auth0Objects ids={data.auth0Ids} />
       </section>
 
+      <section aria-labelledby="app-data">
+        <h2 id="app-data">Application data</h2>
+        <AppData appData={data.appData} />
+        <p>
+          <Link to={`/events${query({ org: data.name })}`}>Events of this organization</Link>
+        </p>
+      </section>
+
       <section aria-labelledby="spec">
         <h2 id="spec">Spec</h2>
         {data.appliedSpec && JSON.stringify(data.appliedSpec) !== JSON.stringify(data.spec) && (
@@ -239,6 +248,82 @@ function Auth0Objects({ ids }: { ids: Record<string, string> }) {
         </tbody>
       </table>
     </TableWrap>
+  );
+}
+
+/** An absolute http(s) URL, which is shown as a link; anything else stays text. */
+function isWebUrl(value: string): boolean {
+  if (!/^https?:\/\//i.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** One value a hook returned: a web address as a link (leaving the portal), everything else as text, never as HTML. */
+function AppDataValue({ value }: { value: unknown }) {
+  if (typeof value === 'string') {
+    if (isWebUrl(value)) {
+      return (
+        <a href={value} target="_blank" rel="noopener noreferrer">
+          {value}
+          <span className="visually-hidden"> (opens in a new tab)</span>
+        </a>
+      );
+    }
+    return <>{value}</>;
+  }
+  return <code>{JSON.stringify(value)}</code>;
+}
+
+/** What the application's hooks returned for the organization (`appData`), one table per hook. */
+function AppData({ appData }: { appData: Organization['appData'] | undefined }) {
+  const hooks = Object.entries(appData ?? {});
+  if (hooks.length === 0) {
+    return <p className="muted">The application&apos;s hooks have returned no data for this organization.</p>;
+  }
+  return (
+    <>
+      {hooks.map(([hook, values]) => {
+        const entries = Object.entries(values);
+        return (
+          <div key={hook} className="app-data">
+            <h3>
+              From hook <code>{hook}</code>
+            </h3>
+            {entries.length === 0 ? (
+              <p className="muted">An empty object.</p>
+            ) : (
+              <TableWrap label={`Application data from ${hook}`}>
+                <table>
+                  <caption className="visually-hidden">Application data from hook {hook}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Key</th>
+                      <th scope="col">Value</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {entries.map(([key, value]) => (
+                      <tr key={key}>
+                        <td>
+                          <code>{key}</code>
+                        </td>
+                        <td className="cell-value">
+                          <AppDataValue value={value} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableWrap>
+            )}
+          </div>
+        );
+      })}
+    </>
   );
 }
 
