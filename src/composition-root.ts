@@ -28,6 +28,7 @@ import { createOrganizationService, type OrganizationService } from './services/
 import { startWorker, type RunQueue, type Worker } from './engine/worker.js';
 import { startEventDispatcher, type EventDispatcher } from './engine/event-dispatcher.js';
 import { createPostgresEvents } from './adapters/postgres/postgres-events.js';
+import { createSharedRateBuckets } from './adapters/postgres/shared-rate-buckets.js';
 import type { EventOutbox } from './ports/events.js';
 import { createEventService, type EventService } from './services/events.js';
 
@@ -133,6 +134,7 @@ export async function openOrgadmin(
       ...(config.secretKey ? { key: config.secretKey } : {}),
     });
     const store = createPostgresStore(database.pool, { secrets });
+    const sharedBuckets = createSharedRateBuckets(database.pool);
     const defaultTenant = defaultTenantCredentials(config);
     const tenants = new Map<string, Auth0Tenant>();
     const tenantFor = async (domain: string): Promise<Auth0Tenant> => {
@@ -142,7 +144,15 @@ export async function openOrgadmin(
           domain === defaultTenant.domain ? defaultTenant : await store.getTenantByDomain(domain);
         if (!credentials)
           throw new OrgadminError('tenant.not_registered', `no registered tenant has the domain ${domain}`);
-        tenant = createSdkTenant({ ...credentials, rateLimits: { profile: config.rateLimits } });
+        // One budget per tenant for every process of the installation (kept in PostgreSQL).
+        tenant = createSdkTenant({
+          ...credentials,
+          rateLimits: {
+            profile: config.rateLimits,
+            timeScale: config.rateLimitTimeScale,
+            shared: { buckets: sharedBuckets, scope: domain },
+          },
+        });
         tenants.set(domain, tenant);
       }
       return tenant;

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
         sessionMaxHours: 12,
         reauthMinutes: 5,
       },
+      rateLimitTimeScale: 1,
       events: {
         retryBaseMs: 2000,
         retryMaxMs: 900_000,

@@ -36,6 +36,7 @@ const environmentSchema = z.object({
   AUTH0_RATE_LIMITS: optionalText.pipe(
     z.enum(['free', 'self-service', 'enterprise', 'unlimited']).optional(),
   ),
+  AUTH0_RATE_LIMITS_TIME_SCALE: positiveNumber,
   PORT: optionalText
     .transform((value) => (value === undefined ? undefined : Number(value)))
     .pipe(port.optional()),
@@ -81,6 +82,8 @@ export interface Config {
   secretKey: string | undefined;
   /** The Auth0 plan whose published rate limits the client-side budget keeps to. */
   rateLimits: 'free' | 'self-service' | 'enterprise' | 'unlimited';
+  /** Multiplies the budget's refill rates, for an auth0-local that runs time-scaled (benchmarks); default 1. */
+  rateLimitTimeScale: number;
   portal: PortalConfig;
   events: EventsConfig;
 }
@@ -171,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       (given === 3
         ? 'enterprise'
         : ((values.AUTH0_LOCAL_RATE_LIMITS ?? 'enterprise') as Config['rateLimits'])),
+    rateLimitTimeScale: values.AUTH0_RATE_LIMITS_TIME_SCALE ?? 1,
     portal: {
       host,
       port: portalPort,

@@ -78,6 +78,21 @@ function receivedCount(count: number, timeoutMs = 30_000): Promise<void> {
   });
 }
 
+/**
+ * Resolves once the outbox has recorded `attempts` attempts of the event, the last one delivered: the receiver
+ * answers before the dispatcher records the answer.
+ */
+async function recorded(eventId: string, attempts: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const event = await portal.orgadmin.events.get(eventId);
+    if (event.attempts.length >= attempts && event.deliveries.every((d) => d.state === 'delivered')) return;
+    if (Date.now() > deadline)
+      throw new Error(`event ${eventId}: ${event.attempts.length} attempts recorded`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('lifecycle events through the CLI and the API', () => {
   it('refuses an unknown event type, naming the field and the rule', async () => {
     const bad = await orgadmin(
@@ -132,6 +147,7 @@ describe('lifecycle events through the CLI and the API', () => {
     });
     const eventId = received[0]!.data.eventId;
     expect(received[0]!.id).toBe(`evt_${eventId}`);
+    await recorded(eventId, 1);
 
     const events = await orgadmin('events', '--org', 'evented');
     expect(events.code, events.stderr).toBe(0);
@@ -157,6 +173,7 @@ describe('lifecycle events through the CLI and the API', () => {
     expect(replayed.stderr).toContain('queued for 1 hook(s)');
     await receivedCount(2);
     expect(received[1]!.id).toBe(`evt_${eventId}`);
+    await recorded(eventId, 2);
 
     const page = (await (await api('GET', '/lifecycle-events?org=evented')).json()) as {
       items: { id: string; type: string; deliveries: { hookName: string; state: string }[] }[];

@@ -11,6 +11,9 @@
  * - `observe()` corrects the bucket a response's headers describe: a `x-ratelimit-remaining` below our estimate
  *   (another client shares the tenant) lowers it, less the calls still in flight; a 429 empties the bucket and
  *   closes it until `x-ratelimit-reset` (or `retry-after`). The estimate is never raised from headers.
+ * - Shared (`shared`, issue 6): the buckets live in PostgreSQL (`SharedBuckets`), refilled and taken under a row lock
+ *   on the database clock, so every worker and portal process of an installation draws from one budget per tenant;
+ *   the FIFO of waiters and the count of calls in flight stay per process.
  * - `budgetedFetch()` puts the budget in front of the SDK's `fetch`, so every Management API request (each page of a
  *   list too) is counted with its real method and path, and every response corrects the budget. Other requests
  *   (the token request to `/oauth/token`) pass through uncounted.
@@ -20,6 +23,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type { SharedBucket, SharedBuckets } from '../../ports/rate-buckets.js';
 import { retryAtFrom } from './classify.js';
 
 export interface BucketSpec {
@@ -102,6 +106,11 @@ export interface RateLimitOptions {
   profile: RateProfileName;
   /** Multiplies every refill rate (an auth0-local started with the same `timeScale`); default 1. */
   timeScale?: number | undefined;
+  /**
+   * Keep the buckets in `buckets` (shared by every process of the installation) under keys starting with `scope`
+   * (the tenant's domain), instead of in this process.
+   */
+  shared?: { buckets: SharedBuckets; scope: string } | undefined;
 }
 
 /** Time for the budget; injectable so tests run on a fake clock. */
@@ -170,14 +179,21 @@ class Gate {
     /** Tokens per millisecond. */
     private readonly rate: number,
     private readonly clock: BudgetClock,
+    /** Where the bucket's state lives when it is shared across processes. */
+    private readonly shared?: { buckets: SharedBuckets; key: string },
   ) {
     this.tokens = spec?.burst ?? 0;
     this.last = clock.now();
   }
 
+  /** The shared bucket's size and rate (a group without a spec never runs out; only a 429 closes it). */
+  private sharedBucket(): SharedBucket {
+    return this.spec ? { burst: this.spec.burst, perMs: this.rate } : { burst: 1e9, perMs: 1e9 };
+  }
+
   acquire(): Promise<void> {
     const now = this.clock.now();
-    if (this.waiters.length === 0 && this.delay(now) === 0) {
+    if (!this.shared && this.waiters.length === 0 && this.delay(now) === 0) {
       this.take();
       return Promise.resolve();
     }
@@ -192,12 +208,15 @@ class Gate {
     this.pumping = true;
     try {
       while (this.waiters.length > 0) {
-        const wait = this.delay(this.clock.now());
+        const wait = this.shared
+          ? await this.shared.buckets.take(this.shared.key, this.sharedBucket())
+          : this.delay(this.clock.now());
         if (wait > 0) {
           await this.clock.sleep(wait);
           continue;
         }
-        this.take();
+        if (this.shared) this.inFlight += 1;
+        else this.take();
         this.waiters.shift()!.resolve();
       }
     } catch (error) {
@@ -234,14 +253,28 @@ class Gate {
   }
 
   /** The server reports `remaining` tokens: lower our estimate to that, less the calls still in flight. */
-  lowerTo(remaining: number): void {
+  lowerTo(remaining: number): Promise<void> | void {
     if (!this.spec) return;
+    if (this.shared)
+      return this.shared.buckets.lower(
+        this.shared.key,
+        this.sharedBucket(),
+        Math.max(0, remaining - this.inFlight),
+        0,
+      );
     this.refill(this.clock.now());
     this.tokens = Math.min(this.tokens, Math.max(0, remaining - this.inFlight));
   }
 
   /** A 429: nothing left, and closed until `until` (epoch ms). */
-  close(until: number): void {
+  close(until: number): Promise<void> | void {
+    if (this.shared)
+      return this.shared.buckets.lower(
+        this.shared.key,
+        this.sharedBucket(),
+        0,
+        Math.max(1, until - this.clock.now()),
+      );
     this.refill(this.clock.now());
     if (this.spec) this.tokens = Math.min(this.tokens, 0);
     this.closedUntil = Math.max(this.closedUntil, until);
@@ -260,6 +293,7 @@ export class RateBudget {
   private readonly clock: BudgetClock;
   private readonly global: Gate | undefined;
   private readonly groups = new Map<EndpointGroup, Gate>();
+  private readonly shared: RateLimitOptions['shared'];
 
   constructor(options: RateLimitOptions, clock: BudgetClock = systemClock) {
     const profile = (RATE_PROFILES as Partial<Record<string, RateProfile>>)[options.profile];
@@ -275,6 +309,7 @@ export class RateBudget {
     this.profile = options.profile;
     this.timeScale = timeScale;
     this.clock = clock;
+    this.shared = options.shared;
     this.global = profile.global ? this.gate('global', profile.global) : undefined;
     for (const [name, spec] of Object.entries(profile.endpoints) as [EndpointGroup, BucketSpec][]) {
       this.groups.set(name, this.gate(name, spec));
@@ -282,7 +317,11 @@ export class RateBudget {
   }
 
   private gate(name: string, spec: BucketSpec | undefined): Gate {
-    return new Gate(name, spec, spec ? (spec.perSecond * this.timeScale) / 1000 : 0, this.clock);
+    const rate = spec ? (spec.perSecond * this.timeScale) / 1000 : 0;
+    const shared = this.shared
+      ? { buckets: this.shared.buckets, key: `${this.shared.scope}|${this.profile}|${name}` }
+      : undefined;
+    return new Gate(name, spec, rate, this.clock, shared);
   }
 
   /** The gates a call counts against: its endpoint group's first, then the global one. */
@@ -308,7 +347,12 @@ export class RateBudget {
    * still settles the call's tokens). The headers describe one bucket, found by its size (`x-ratelimit-limit`);
    * a 429 whose bucket we do not know closes the call's endpoint group.
    */
-  observe(method: string, path: string, headers: Headers | undefined, status: number | undefined): void {
+  observe(
+    method: string,
+    path: string,
+    headers: Headers | undefined,
+    status: number | undefined,
+  ): Promise<void> | void {
     const gates = this.gatesFor(method, path);
     for (const gate of gates) gate.settle();
     if (!headers || status === undefined) return;
@@ -319,10 +363,9 @@ export class RateBudget {
       const now = this.clock.now();
       const pause = DEFAULT_PAUSE_MS / this.timeScale;
       const until = Math.min(retryAtFrom(headers, 429, now) ?? now + pause, now + MAX_PAUSE_MS);
-      (described ?? gates[0]!).close(until);
-      return;
+      return (described ?? gates[0]!).close(until);
     }
-    if (described && remaining !== undefined) described.lowerTo(remaining);
+    if (described && remaining !== undefined) return described.lowerTo(remaining);
   }
 }
 
@@ -363,10 +406,14 @@ export function budgetedFetch(
     }
     try {
       const response = await inner(input, request);
-      budget.observe(method, path, response.headers, response.status);
+      // A shared budget's correction is in the database before the next call of this process asks for a token; a
+      // correction that fails is only a worse estimate, never a failed call.
+      await Promise.resolve(budget.observe(method, path, response.headers, response.status)).catch(
+        () => undefined,
+      );
       return response;
     } catch (error) {
-      budget.observe(method, path, undefined, undefined);
+      await Promise.resolve(budget.observe(method, path, undefined, undefined)).catch(() => undefined);
       throw error;
     } finally {
       if (timer) clearTimeout(timer);

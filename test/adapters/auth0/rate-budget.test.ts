@@ -146,14 +146,14 @@ describe('RateBudget on a fake clock', () => {
     await budget.acquire('POST', '/organizations');
     await budget.acquire('POST', '/organizations');
     // Another client shares the tenant: the server has 1 left after our first call, and our second is in flight.
-    budget.observe('POST', '/organizations', headers(5, 1, 0), 201);
+    await budget.observe('POST', '/organizations', headers(5, 1, 0), 201);
     const { granted } = burst(budget, clock, start, 2);
     await clock.advance(0);
     expect(granted).toHaveLength(0);
     await clock.advance(2400);
     expect(granted.map((g) => g.at)).toEqual([2400]);
     // A higher remaining never raises the estimate.
-    budget.observe('POST', '/organizations', headers(5, 5, 0), 201);
+    await budget.observe('POST', '/organizations', headers(5, 5, 0), 201);
     await clock.advance(0);
     expect(granted).toHaveLength(1);
   });
@@ -161,7 +161,7 @@ describe('RateBudget on a fake clock', () => {
   it('ignores headers that describe a bucket of another size on success', async () => {
     const { clock, budget, start } = setup({ profile: 'self-service' });
     await budget.acquire('POST', '/organizations');
-    budget.observe('POST', '/organizations', headers(1_000_000, 0, 0), 201);
+    await budget.observe('POST', '/organizations', headers(1_000_000, 0, 0), 201);
     const { granted } = burst(budget, clock, start, 4);
     await clock.advance(0);
     expect(granted).toHaveLength(4);
@@ -171,7 +171,7 @@ describe('RateBudget on a fake clock', () => {
     const { clock, budget, start } = setup({ profile: 'self-service' });
     await budget.acquire('POST', '/organizations');
     const reset = Math.ceil((start + 10_000) / 1000);
-    budget.observe('POST', '/organizations', headers(5, 0, reset), 429);
+    await budget.observe('POST', '/organizations', headers(5, 0, reset), 429);
     const { granted } = burst(budget, clock, start, 6);
     await clock.advance(9_999);
     expect(granted).toHaveLength(0);
@@ -189,7 +189,7 @@ describe('RateBudget on a fake clock', () => {
     // Enterprise has no row for POST /roles ("other"): the group gets closed, the global bucket stays open.
     const { clock, budget, start } = setup({ profile: 'enterprise' });
     await budget.acquire('POST', '/roles');
-    budget.observe('POST', '/roles', new Headers({ 'retry-after': '3' }), 429);
+    await budget.observe('POST', '/roles', new Headers({ 'retry-after': '3' }), 429);
     const roles = burst(budget, clock, start, 1, 'POST', '/roles');
     const users = burst(budget, clock, start, 1, 'GET', '/users');
     await clock.advance(2_999);
