@@ -133,6 +133,7 @@ describe('orgadmin org', () => {
     expect(applied.code).toBe(0);
     expect(applied.stdout.trim().split('\n')).toEqual(['m1: succeeded', 'm2: succeeded', 'm3: succeeded']);
     expect(applied.stderr).toContain('[████████████████████] 3/3 organizations finished');
+    expect(applied.stderr).toMatch(/3 organizations in \d+\.\d s: 3 succeeded, 0 failed\n/);
   });
 
   it(

@@ -194,6 +194,28 @@ async function runToEnd(
   }
 }
 
+/**
+ * The end of an apply of many organizations: how many succeeded, failed (grouped by reason, with a few names each)
+ * and stayed open, and how long it took.
+ */
+export function bulkSummary(runs: RunRecord[], elapsedMs: number): string[] {
+  const count = (state: RunRecord['state']): number => runs.filter((run) => run.state === state).length;
+  const open = runs.length - count('succeeded') - count('failed');
+  const lines = [
+    `${runs.length} organizations in ${(elapsedMs / 1000).toFixed(1)} s: ${count('succeeded')} succeeded, ${count('failed')} failed${open ? `, ${open} still open (they resume on the next apply or worker)` : ''}`,
+  ];
+  const byReason = new Map<string, string[]>();
+  for (const run of runs.filter((candidate) => candidate.state === 'failed')) {
+    const reason = run.error ?? 'no reason recorded';
+    byReason.set(reason, [...(byReason.get(reason) ?? []), run.orgName]);
+  }
+  for (const [reason, names] of [...byReason].sort((a, b) => b[1].length - a[1].length)) {
+    const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? `, … ${names.length - 3} more` : '');
+    lines.push(`  failed ×${names.length}: ${reason} (${shown})`);
+  }
+  return lines;
+}
+
 /** `[██████░░░░░░░░░░░░░░] 9/30 organizations finished (1 failed)` — for applies of many organizations. */
 export function progressBar(done: number, total: number, failed: number): string {
   const width = 20;
@@ -241,6 +263,7 @@ async function apply(args: string[], removal: boolean): Promise<number> {
       else for (const [name, steps] of Object.entries(plans)) printPlan(name, steps);
       return 0;
     }
+    const started = Date.now();
     const { runs: results, error } = await runToEnd(
       orgadmin,
       async (enqueued) => {
@@ -273,8 +296,10 @@ async function apply(args: string[], removal: boolean): Promise<number> {
           results.map(({ id, orgName, kind, state, error }) => ({ id, orgName, kind, state, error })),
         ),
       );
-    else
+    else {
       for (const run of results) print(`${run.orgName}: ${run.state}${run.error ? ` — ${run.error}` : ''}`);
+      if (results.length > 1) for (const line of bulkSummary(results, Date.now() - started)) printErr(line);
+    }
     if (error !== undefined) throw error;
     return results.every((run) => run.state === 'succeeded') ? 0 : 1;
   });
