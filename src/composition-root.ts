@@ -21,6 +21,7 @@ import { listenForRunChanges } from './adapters/postgres/run-changes.js';
 import { createPostgresSessions } from './adapters/postgres/postgres-sessions.js';
 import { apiRoutes } from './http/api-routes.js';
 import { createPortalApp } from './http/portal-app.js';
+import { metricsApp } from './http/metrics-app.js';
 import { createBearerVerifier } from './http/principal.js';
 import { createSignIn, type OidcClientSettings } from './http/sign-in.js';
 import { ensureWebBuild } from './http/web-build.js';
@@ -29,6 +30,8 @@ import { startWorker, type RunQueue, type Worker } from './engine/worker.js';
 import { startEventDispatcher, type EventDispatcher } from './engine/event-dispatcher.js';
 import { createPostgresEvents } from './adapters/postgres/postgres-events.js';
 import { createSharedRateBuckets } from './adapters/postgres/shared-rate-buckets.js';
+import { readGauges } from './adapters/postgres/postgres-gauges.js';
+import { createPrometheusMetrics, type PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import type { EventOutbox } from './ports/events.js';
 import { createEventService, type EventService } from './services/events.js';
 
@@ -91,6 +94,8 @@ export interface Orgadmin {
   events: EventService;
   /** The outbox itself, for the dispatcher. */
   outbox: EventOutbox;
+  /** Counters of this process and database gauges, in Prometheus' format. */
+  metrics: PrometheusMetrics;
   /** The tenant organizations go to unless their spec asks for a dedicated one. */
   defaultTenant: TenantCredentials;
   engine: EngineDeps;
@@ -135,6 +140,7 @@ export async function openOrgadmin(
     });
     const store = createPostgresStore(database.pool, { secrets });
     const sharedBuckets = createSharedRateBuckets(database.pool);
+    const metrics = createPrometheusMetrics({ gauges: () => readGauges(database.pool) });
     const defaultTenant = defaultTenantCredentials(config);
     const tenants = new Map<string, Auth0Tenant>();
     const tenantFor = async (domain: string): Promise<Auth0Tenant> => {
@@ -152,6 +158,7 @@ export async function openOrgadmin(
             timeScale: config.rateLimitTimeScale,
             shared: { buckets: sharedBuckets, scope: domain },
           },
+          onCall: (bucket, status) => metrics.auth0Call(bucket, status),
         });
         tenants.set(domain, tenant);
       }
@@ -185,12 +192,14 @@ export async function openOrgadmin(
       database: { pool: database.pool, url: database.url },
       hooks: createAppHookService(hookStore, sendWebhook),
       outbox,
+      metrics,
       events: createEventService(outbox),
       defaultTenant,
       engine: {
         store,
         tenantFor,
         hooks: runHooks(hookStore, sendWebhook),
+        metrics,
         ...(options.log ? { log: options.log } : {}),
       },
       tenantForSpec,
@@ -201,6 +210,31 @@ export async function openOrgadmin(
     await database.close();
     throw error;
   }
+}
+
+/** Serves `/metrics` on its own port (a worker has no portal); resolves once listening. */
+export async function serveMetrics(
+  orgadmin: Orgadmin,
+  host: string,
+  port: number,
+  log: (line: string) => void,
+): Promise<{ close(): Promise<void> }> {
+  const token = orgadmin.config.metricsToken;
+  const app = metricsApp(token ? { token, render: () => orgadmin.metrics.render() } : undefined);
+  const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  log(`metrics at http://${host.includes(':') ? `[${host}]` : host}:${address.port}/metrics`);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** Starts delivering lifecycle events from the outbox (wherever runs are executed: `worker`, `start`). */
@@ -378,6 +412,9 @@ export async function startPortal(
       reauthMinutes: portal.reauthMinutes,
       version: PACKAGE_VERSION,
       ...(webRoot ? { webRoot } : {}),
+      ...(config.metricsToken
+        ? { metrics: { token: config.metricsToken, render: () => orgadmin.metrics.render() } }
+        : {}),
       log,
     });
     return { url: portal.publicUrl, app, service, operators, close };

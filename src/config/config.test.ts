@@ -25,6 +25,7 @@ describe('loadConfig', () => {
         reauthMinutes: 5,
       },
       rateLimitTimeScale: 1,
+      metricsToken: undefined,
       events: {
         retryBaseMs: 2000,
         retryMaxMs: 900_000,

@@ -55,6 +55,9 @@ const environmentSchema = z.object({
   PORTAL_SESSION_IDLE_MINUTES: positiveNumber,
   PORTAL_SESSION_MAX_HOURS: positiveNumber,
   PORTAL_REAUTH_MINUTES: positiveNumber,
+  METRICS_TOKEN: optionalText.pipe(
+    z.string().min(16, 'must be at least 16 characters (a random token)').optional(),
+  ),
   EVENTS_RETRY_BASE_SECONDS: positiveNumber,
   EVENTS_RETRY_MAX_SECONDS: positiveNumber,
   EVENTS_DISABLE_AFTER_FAILURES: positiveNumber.refine(
@@ -86,6 +89,8 @@ export interface Config {
   rateLimitTimeScale: number;
   portal: PortalConfig;
   events: EventsConfig;
+  /** Bearer token that unlocks `/metrics` (portal and `worker --metrics-port`); undefined = metrics not served. */
+  metricsToken: string | undefined;
 }
 
 /** Delivery of lifecycle events to the application's hooks. */
@@ -194,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       sessionMaxHours: values.PORTAL_SESSION_MAX_HOURS ?? 12,
       reauthMinutes: values.PORTAL_REAUTH_MINUTES ?? 5,
     },
+    metricsToken: values.METRICS_TOKEN,
     events: {
       retryBaseMs: (values.EVENTS_RETRY_BASE_SECONDS ?? 2) * 1000,
       retryMaxMs: (values.EVENTS_RETRY_MAX_SECONDS ?? 900) * 1000,

@@ -26,6 +26,7 @@ import {
   type StepOutcome,
 } from '../ports/auth0-tenant.js';
 import type { RunHooks } from '../ports/app-hooks.js';
+import type { Metrics } from '../ports/metrics.js';
 import type { AppData, RunRecord, StepRecord, Store } from '../ports/store.js';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './backoff.js';
 import { EMPTY_URLS, reconcileClientUrls, unsafeReadModifyWrite } from './client-urls.js';
@@ -36,6 +37,8 @@ export interface EngineDeps {
   tenantFor(tenant: string): Auth0Tenant | Promise<Auth0Tenant>;
   /** The application's hooks; without them runs have no hook steps. */
   hooks?: RunHooks;
+  /** Step latencies and run outcomes, for monitoring. */
+  metrics?: Metrics;
   retry?: RetryPolicy;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -149,16 +152,20 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
         log(`run ${run.id}: cancelled by ${cancelledBy}; compensating ${count} step(s)`);
         break;
       }
+      const stepStarted = performance.now();
+      const elapsed = (): number => (performance.now() - stepStarted) / 1000;
       try {
         const outcome = await runStep(deps, tenant, run, record, ids, subject);
         deps.__test__failpoint?.('after-call', record.step);
         Object.assign(ids, outcome.ids ?? {});
         await store.markStepDone(run.id, record.index, outcome.ids, outcome.appData);
+        deps.metrics?.stepFinished(record.step.kind, 'done', elapsed());
         deps.__test__failpoint?.('after-record', record.step);
         deps.onStep?.(run, { ...record, status: 'done' }, describeStep(record.step));
       } catch (error) {
         if (!(error instanceof PermanentStepError)) throw error;
         await store.markStepFailed(run.id, record.index, error.message);
+        deps.metrics?.stepFinished(record.step.kind, 'failed', elapsed());
         deps.onStep?.(
           run,
           { ...record, status: 'failed', lastError: error.message },
@@ -174,6 +181,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
     run = await mustGetRun(store, runId);
     if (run.state === 'running') {
       await store.finishRun(run.id, 'succeeded', ids);
+      deps.metrics?.runFinished(run.kind, 'succeeded');
       return mustGetRun(store, runId);
     }
   }
@@ -193,6 +201,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
     }
   }
   await store.finishRun(run.id, 'failed', ids, run.error);
+  deps.metrics?.runFinished(run.kind, 'failed');
   return mustGetRun(store, runId);
 }
 

@@ -14,6 +14,7 @@ import { allows, PERMISSIONS } from '../domain/roles.js';
 import type { SessionStore } from '../ports/sessions.js';
 import { honoPath, openApiDocument, type RouteDefinition } from './api-route.js';
 import { apiDocsPage } from './api-docs-page.js';
+import { metricsApp, type MetricsEndpoint } from './metrics-app.js';
 import { jsonError, toErrorResponse } from './errors.js';
 import type { BearerVerifier, Principal } from './principal.js';
 import { constantTimeEqual, signedOutPage, type SignIn } from './sign-in.js';
@@ -31,6 +32,8 @@ export interface PortalAppDeps {
   version: string;
   /** The folder of the built web UI; undefined = API only. */
   webRoot?: string;
+  /** `/metrics` for Prometheus, behind a Bearer token; undefined = not served. */
+  metrics?: MetricsEndpoint;
   log: (line: string) => void;
 }
 
@@ -68,6 +71,8 @@ export function createPortalApp(deps: PortalAppDeps): Hono {
     c.header('x-frame-options', 'DENY');
     if (deps.publicUrl.startsWith('https:')) c.header('strict-transport-security', 'max-age=31536000');
   });
+
+  app.route('/', metricsApp(deps.metrics));
 
   app.get('/auth/login', (c) => deps.signIn.login(c));
   app.get('/auth/callback', (c) => deps.signIn.callback(c));

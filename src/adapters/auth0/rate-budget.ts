@@ -388,7 +388,12 @@ const TIMEOUT = 'timeout';
  */
 export function budgetedFetch(
   budget: RateBudget,
-  options: { timeoutMs?: number | undefined; fetch?: typeof fetch } = {},
+  options: {
+    timeoutMs?: number | undefined;
+    fetch?: typeof fetch;
+    /** Told of every Management API call's answer (status undefined: none), by its endpoint group. */
+    onAnswer?: ((group: EndpointGroup, status: number | undefined) => void) | undefined;
+  } = {},
 ): typeof fetch {
   const inner = options.fetch ?? fetch;
   return async (input, init) => {
@@ -406,6 +411,7 @@ export function budgetedFetch(
     }
     try {
       const response = await inner(input, request);
+      options.onAnswer?.(endpointGroup(method, path), response.status);
       // A shared budget's correction is in the database before the next call of this process asks for a token; a
       // correction that fails is only a worse estimate, never a failed call.
       await Promise.resolve(budget.observe(method, path, response.headers, response.status)).catch(
@@ -413,6 +419,7 @@ export function budgetedFetch(
       );
       return response;
     } catch (error) {
+      options.onAnswer?.(endpointGroup(method, path), undefined);
       await Promise.resolve(budget.observe(method, path, undefined, undefined)).catch(() => undefined);
       throw error;
     } finally {

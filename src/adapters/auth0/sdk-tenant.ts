@@ -79,6 +79,8 @@ export interface SdkTenantCredentials {
    * tenant's plan (configuration, through the composition root) passes it.
    */
   rateLimits?: RateLimitOptions | RateBudget | false | undefined;
+  /** Told of every Management API call (by rate-limit bucket and status) when there is a rate budget. */
+  onCall?: ((bucket: string, status: number | undefined) => void) | undefined;
 }
 
 export interface SdkTenantFromClient {
@@ -103,7 +105,12 @@ export function createManagementClient(options: SdkTenantCredentials): Managemen
     maxRetries: 0,
     ...(limits === false
       ? {}
-      : { fetch: budgetedFetch(rateBudgetFor(limits), { timeoutMs: timeoutInSeconds * 1000 }) }),
+      : {
+          fetch: budgetedFetch(rateBudgetFor(limits), {
+            timeoutMs: timeoutInSeconds * 1000,
+            onAnswer: options.onCall,
+          }),
+        }),
   });
 }
 

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-import { openOrgadmin, openRunQueue, startEventDelivery } from '../../composition-root.js';
+import { openOrgadmin, openRunQueue, serveMetrics, startEventDelivery } from '../../composition-root.js';
 import { loadConfig } from '../../config/config.js';
 import type { Step } from '../../domain/plan.js';
 import type { EngineDeps, Failpoint } from '../../engine/run-executor.js';
@@ -25,6 +25,8 @@ Options:
   --maintenance SECONDS  how often expired leases are looked for (default 30)
   --retry-delay SECONDS  base delay of the retry backoff of failed attempts (default 5)
   --stop-timeout SECONDS how long a stopping worker waits for running runs (default 30)
+  --metrics-port PORT    serve Prometheus /metrics on HOST:PORT (needs METRICS_TOKEN; scrapers send it as a
+                         Bearer token)
 `;
 
 /**
@@ -69,6 +71,7 @@ export const workerCommand: Command = {
         maintenance: { type: 'string' },
         'retry-delay': { type: 'string' },
         'stop-timeout': { type: 'string' },
+        'metrics-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -84,12 +87,22 @@ export const workerCommand: Command = {
     const retryDelay = seconds(values['retry-delay'], 'retry-delay', 0);
     const stopTimeout = seconds(values['stop-timeout'], 'stop-timeout', 0) ?? 30;
     const failpoint = crashHook(process.env['ORGADMIN_TEST_CRASH']);
+    const metricsPort = seconds(values['metrics-port'], 'metrics-port', 0);
+    if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort > 65535))
+      throw new Error('--metrics-port must be a port number (0-65535)');
 
     const tag = `orgadmin worker[${process.pid}]`;
     const log = (line: string): void => printErr(`${tag}: ${line}`);
     // Listen before anything slow, so a signal during start-up still stops the worker gracefully.
     const signal = untilSignal();
-    const orgadmin = await openOrgadmin(loadConfig(process.env, process.cwd()));
+    const config = loadConfig(process.env, process.cwd());
+    if (metricsPort !== undefined && !config.metricsToken)
+      throw new Error('--metrics-port needs METRICS_TOKEN (the Bearer token scrapers send)');
+    const orgadmin = await openOrgadmin(config);
+    const metricsServer =
+      metricsPort === undefined
+        ? undefined
+        : await serveMetrics(orgadmin, config.portal.host, metricsPort, log);
     try {
       const queue = await openRunQueue(orgadmin, {
         log,
@@ -129,6 +142,7 @@ export const workerCommand: Command = {
       log('stopped');
       return 0;
     } finally {
+      await metricsServer?.close();
       await orgadmin.close();
     }
   },
