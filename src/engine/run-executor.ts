@@ -133,8 +133,11 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
   if (run.state === 'running') {
     /** Undo the completed forward steps in reverse (the compensation phase below carries them out). */
     const compensate = async (reason: string): Promise<number> => {
+      // A hook call in doubt (sent, answer not recorded) may have been accepted: its on-compensate is harmless if not.
       const completed = (await store.steps(run.id)).filter(
-        (r) => r.phase === 'forward' && r.status === 'done',
+        (r) =>
+          r.phase === 'forward' &&
+          (r.status === 'done' || (r.status === 'started' && r.step.kind === 'call-hook')),
       );
       const compensations = completed
         .reverse()
@@ -349,10 +352,14 @@ async function callHook(
   if (step.phase !== 'before-auth0' && step.phase !== 'after-auth0') return {};
   const data = parseObject(body);
   if (!data) return {};
-  if (Buffer.byteLength(JSON.stringify(data)) > MAX_HOOK_DATA_BYTES)
-    throw new PermanentStepError(
-      `application hook ${step.hook} returned more than ${MAX_HOOK_DATA_BYTES} bytes of data`,
+  // The application accepted the call: an oversized answer is not kept, but the step is done (failing it would
+  // leave the accepted work without its on-compensate).
+  if (Buffer.byteLength(JSON.stringify(data)) > MAX_HOOK_DATA_BYTES) {
+    deps.log?.(
+      `run ${run.id}: application hook ${step.hook} returned more than ${MAX_HOOK_DATA_BYTES} bytes of data; not kept`,
     );
+    return {};
+  }
   return { appData: { hook: step.hook, data } };
 }
 

@@ -71,7 +71,7 @@ export interface EventOutbox {
   getEvent(id: string): Promise<(OutboxEvent & { attempts: DeliveryAttempt[] }) | undefined>;
   /**
    * Sends an event again to every hook now subscribed to its type (or only `hookName`), as pending deliveries with
-   * the same `webhook-id`; returns how many were queued. Audited.
+   * the same `webhook-id` and a fresh backoff; returns how many were queued. Audited.
    */
   replay(id: string, actor: string, hookName?: string): Promise<number>;
 }

@@ -109,7 +109,7 @@ export interface Store {
   steps(runId: string): Promise<StepRecord[]>;
   /** Intent: the step is about to act (attempts + 1). */
   markStepStarted(runId: string, index: number): Promise<void>;
-  /** Records a step done; a hook's returned data goes onto the organization in the same transaction. */
+  /** Records a step done, with what a hook returned (it reaches the organization when the run succeeds). */
   markStepDone(runId: string, index: number, outcome: KnownIds | undefined, appData?: AppData): Promise<void>;
   markStepFailed(runId: string, index: number, error: string): Promise<void>;
   /** Notes a retryable error on a step that stays `started`. */

@@ -7,6 +7,9 @@ import { ManagementError, ManagementTimeoutError } from 'auth0';
 
 import { Auth0Failure } from '../../ports/auth0-tenant.js';
 
+/** The code of the error a call fails with when the shared rate budget could not be asked (nothing was sent). */
+export const BUDGET_UNAVAILABLE = 'ORGADMIN_BUDGET_UNAVAILABLE';
+
 /** Socket and DNS failures worth another attempt (Node's and undici's codes). */
 const TRANSIENT_CODES = new Set([
   'ECONNRESET',
@@ -23,6 +26,8 @@ const TRANSIENT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
+  // The shared rate budget's database could not be asked (rate-budget.ts): nothing was sent to Auth0.
+  BUDGET_UNAVAILABLE,
 ]);
 
 const TIMEOUT_NAMES = new Set(['AbortError', 'TimeoutError']);

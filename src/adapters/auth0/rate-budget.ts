@@ -24,7 +24,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { SharedBucket, SharedBuckets } from '../../ports/rate-buckets.js';
-import { retryAtFrom } from './classify.js';
+import { BUDGET_UNAVAILABLE, retryAtFrom } from './classify.js';
 
 export interface BucketSpec {
   burst: number;
@@ -401,7 +401,17 @@ export function budgetedFetch(
     if (!url.pathname.startsWith(MANAGEMENT_API)) return inner(input, init);
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const path = url.pathname.slice(MANAGEMENT_API.length - 1);
-    await budget.acquire(method, path);
+    try {
+      await budget.acquire(method, path);
+    } catch (error) {
+      // The request was never sent: retrying it is safe, so this must not look like Auth0 refusing it.
+      throw Object.assign(
+        new Error(`the shared rate budget is unavailable: ${String(error)}`, { cause: error }),
+        {
+          code: BUDGET_UNAVAILABLE,
+        },
+      );
+    }
     let timer: NodeJS.Timeout | undefined;
     let request = init;
     if (options.timeoutMs !== undefined) {

@@ -99,6 +99,11 @@ export function createPostgresAppHooks(pool: pg.Pool, options: { secrets: Secret
           [name],
         );
         if (!rows[0]) return false;
+        // What waited goes out now, not at the end of its last backoff.
+        await client.query(
+          `UPDATE event_deliveries SET next_attempt_at = now() WHERE hook_name = $1 AND state = 'pending'`,
+          [name],
+        );
         await audit(client, actor, 'hook.enabled', null, { name });
         return true;
       }),

@@ -266,7 +266,7 @@ export function createPostgresEvents(pool: pg.Pool, options: { secrets: SecretBo
         const { rowCount } = await client.query(
           `INSERT INTO event_deliveries (event_id, hook_name, org_name) SELECT $1, unnest($3::text[]), $2
            ON CONFLICT (event_id, hook_name) DO UPDATE
-             SET state = 'pending', next_attempt_at = now(), leased_until = NULL, delivered_at = NULL`,
+             SET state = 'pending', attempts = 0, next_attempt_at = now(), leased_until = NULL, delivered_at = NULL`,
           [id, event.org_name, names],
         );
         await client.query(

@@ -20,6 +20,7 @@ import { redactSecrets, SECRET_FIELDS, type OrgSpec } from '../../domain/org-spe
 import type { Step } from '../../domain/plan.js';
 import type { KnownIds } from '../../ports/auth0-tenant.js';
 import type {
+  AppData,
   AuditEvent,
   ClientUrlIntent,
   OrgRecord,
@@ -255,6 +256,22 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
     );
   }
 
+  /** The organization's hook data with what this run's hooks returned merged in, in step order, per hook. */
+  async function appDataAfter(
+    client: pg.ClientBase,
+    runId: string,
+    org: OrgRow,
+  ): Promise<Record<string, Record<string, unknown>>> {
+    const { rows } = await client.query<{ app_data: AppData }>(
+      `SELECT app_data FROM run_steps WHERE run_id = $1 AND status = 'done' AND app_data IS NOT NULL ORDER BY index`,
+      [runId],
+    );
+    const merged = { ...org.app_data };
+    for (const { app_data: returned } of rows)
+      merged[returned.hook] = { ...merged[returned.hook], ...returned.data };
+    return merged;
+  }
+
   /** An event and, in the same transaction, one delivery for each hook subscribed to its type. */
   async function insertOutboxEvent(
     client: pg.ClientBase,
@@ -451,30 +468,17 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
         [],
       ),
 
-    async markStepDone(runId, index, outcome, appData) {
-      const outcomeJson = outcome === undefined ? null : JSON.stringify(outcome);
-      if (!appData) {
-        await updateStep(runId, index, `status = 'done', outcome = $3::jsonb, finished_at = now()`, [
-          outcomeJson,
-        ]);
-        return;
-      }
-      // One statement: the step is done exactly when the organization holds what the hook returned.
-      const { rows } = await pool.query<{ count: number }>(
-        `WITH step AS (
-           UPDATE run_steps SET status = 'done', outcome = $3::jsonb, finished_at = now()
-           WHERE run_id = $1 AND index = $2 RETURNING run_id
-         ), org AS (
-           UPDATE organizations o
-           SET app_data = o.app_data || jsonb_build_object($4::text, coalesce(o.app_data -> $4::text, '{}') || $5::jsonb)
-           FROM runs r WHERE r.id = $1 AND o.name = r.org_name AND EXISTS (SELECT 1 FROM step)
-           RETURNING 1
-         )
-         SELECT count(*)::int AS count FROM step`,
-        [UUID.test(runId) ? runId : null, index, outcomeJson, appData.hook, JSON.stringify(appData.data)],
-      );
-      if (!rows[0]?.count) throw new StoreError('run.not_found', `Run ${runId} has no step ${index}.`);
-    },
+    // What a hook returned stays on its step until the run succeeds (finishRun).
+    markStepDone: (runId, index, outcome, appData) =>
+      updateStep(
+        runId,
+        index,
+        `status = 'done', outcome = $3::jsonb, app_data = $4::jsonb, finished_at = now()`,
+        [
+          outcome === undefined ? null : JSON.stringify(outcome),
+          appData === undefined ? null : JSON.stringify(appData),
+        ],
+      ),
 
     markStepFailed: (runId, index, error) =>
       updateStep(runId, index, `status = 'failed', last_error = $3, finished_at = now()`, [error]),
@@ -528,8 +532,13 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
         } else if (run.kind === 'apply') {
           await client.query(
             `UPDATE organizations SET status = 'active', applied_spec = $2::jsonb, auth0_ids = auth0_ids || $3::jsonb,
-               error = NULL, updated_at = now() WHERE name = $1`,
-            [org.name, JSON.stringify(run.desired), idsJson],
+               app_data = $4::jsonb, error = NULL, updated_at = now() WHERE name = $1`,
+            [
+              org.name,
+              JSON.stringify(run.desired),
+              idsJson,
+              JSON.stringify(await appDataAfter(client, runId, org)),
+            ],
           );
           after = { status: 'active', appliedSpec: forAudit(run.desired) };
         } else {
@@ -683,7 +692,8 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
          CROSS JOIN LATERAL jsonb_array_elements(coalesce(specs.spec -> 'applications', '[]'::jsonb)) AS app(value)
          CROSS JOIN LATERAL (VALUES ('callbacks'), ('logoutUrls'), ('webOrigins')) AS list(name)
          CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(app.value -> list.name, '[]'::jsonb)) AS url(value)
-         WHERE o.tenant = $1 AND o.name <> $3 AND o.status <> 'removed' AND app.value ->> 'client' = $2`,
+         WHERE o.tenant = $1 AND o.name <> $3 AND o.status NOT IN ('removed', 'removing')
+           AND app.value ->> 'client' = $2`,
         [tenant, clientName, orgName],
       );
       const wanted: UrlLists = { callbacks: [], logoutUrls: [], webOrigins: [] };

@@ -2,8 +2,8 @@
  * Delivers one Standard Webhooks message to an application endpoint: signed with the `standardwebhooks` package
  * (`webhook-id`, `webhook-timestamp`, `webhook-signature`), sent through request-filtering-agent so the address the
  * socket actually connects to is checked (a name that resolves into a private network is refused, DNS rebinding
- * included) unless the hook allows private networks; no redirects are followed; a timeout and a cap on the answer
- * read.
+ * included) unless the hook allows private networks; no redirects are followed; one deadline for the whole
+ * exchange, and at most 64 KiB of the answer read.
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -39,7 +39,6 @@ export const sendWebhook: SendWebhook = (target, message, options = {}) => {
       {
         method: 'POST',
         agent: secure ? agents.https : agents.http,
-        timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'orgadmin-webhooks',
@@ -51,20 +50,34 @@ export const sendWebhook: SendWebhook = (target, message, options = {}) => {
       (response) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        const answer = (): void => {
+          clearTimeout(deadline);
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        };
         response.on('data', (chunk: Buffer) => {
-          if (size < MAX_ANSWER_BYTES) chunks.push(chunk.subarray(0, MAX_ANSWER_BYTES - size));
-          size += chunk.length;
+          chunks.push(chunk.subarray(0, MAX_ANSWER_BYTES - size));
+          size += Math.min(chunk.length, MAX_ANSWER_BYTES - size);
+          // Enough read: the rest of an oversized answer is not waited for.
+          if (size >= MAX_ANSWER_BYTES) {
+            answer();
+            response.destroy();
+          }
         });
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        response.on('error', reject);
+        response.on('end', answer);
+        response.on('error', fail);
       },
     );
-    req.on('timeout', () =>
-      req.destroy(new Error(`no answer within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`)),
+    // One deadline for the whole exchange: an endpoint that trickles its answer cannot hold a delivery forever.
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const deadline = setTimeout(
+      () => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)),
+      timeoutMs,
     );
-    req.on('error', reject);
+    function fail(error: Error): void {
+      clearTimeout(deadline);
+      reject(error);
+    }
+    req.on('error', fail);
     req.end(body);
   });
 };

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { RateBudget, type BudgetClock } from '../../../src/adapters/auth0/rate-budget.js';
+import { classifyAuth0Error } from '../../../src/adapters/auth0/classify.js';
+import { budgetedFetch, RateBudget, type BudgetClock } from '../../../src/adapters/auth0/rate-budget.js';
 import { createSharedRateBuckets } from '../../../src/adapters/postgres/shared-rate-buckets.js';
 import type { SharedBuckets } from '../../../src/ports/rate-buckets.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
@@ -44,14 +45,45 @@ describe('shared token buckets', () => {
   });
 
   it('refill with time, lower to what the server reports, and close on a 429', async () => {
+    // One token every 10 s: after the server says 0 remain, the next token is about 10 s away.
+    const slow = { burst: 5, perMs: 1e-4 };
+    expect(await buckets.take('t|c', slow)).toBe(0);
+    await buckets.lower('t|c', slow, 0, 0);
+    expect(await buckets.take('t|c', slow)).toBeGreaterThan(9_000);
+    // Lowering never raises: a full bucket (5) told "at most 10" keeps 5, and gives 5 tokens.
+    await buckets.lower('t|d', slow, 10, 0);
+    for (let i = 0; i < 5; i++) expect(await buckets.take('t|d', slow)).toBe(0);
+    expect(await buckets.take('t|d', slow)).toBeGreaterThan(9_000);
+    // Refill: one token a millisecond is back at once; a 429 closes the bucket whatever its tokens.
     const fast = { burst: 5, perMs: 1 };
-    expect(await buckets.take('t|c', fast)).toBe(0);
-    await buckets.lower('t|c', fast, 0, 0);
-    const wait = await buckets.take('t|c', fast);
-    expect(wait).toBeGreaterThanOrEqual(0);
-    expect(wait).toBeLessThanOrEqual(2); // one token a millisecond: due at once or within a couple of ms
-    await buckets.lower('t|c', fast, 0, 5_000);
-    expect(await buckets.take('t|c', fast)).toBeGreaterThan(4_000);
+    await buckets.lower('t|e', fast, 0, 0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await buckets.take('t|e', fast)).toBe(0);
+    await buckets.lower('t|e', fast, 5, 5_000);
+    expect(await buckets.take('t|e', fast)).toBeGreaterThan(4_000);
+  });
+
+  it('fail a call as retryable, without sending it, when the database cannot be asked', async () => {
+    const broken: SharedBuckets = {
+      take: () => Promise.reject(new Error('Connection terminated unexpectedly')),
+      lower: () => Promise.resolve(),
+    };
+    let sent = 0;
+    const fetchVia = budgetedFetch(
+      new RateBudget({ profile: 'free', shared: { buckets: broken, scope: 'x' } }),
+      {
+        fetch: () => {
+          sent += 1;
+          return Promise.resolve(new Response('{}'));
+        },
+      },
+    );
+    const error = await fetchVia('https://tenant.example.com/api/v2/clients').then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(sent).toBe(0);
+    expect(classifyAuth0Error(error, 'list clients').retryable).toBe(true);
   });
 
   it('make two processes share one budget: the second waits for the tokens the first took', async () => {
