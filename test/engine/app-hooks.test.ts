@@ -8,10 +8,11 @@
  * - a worker killed with SIGKILL right after the hook answered, before the step was recorded: the next worker calls
  *   the hook again with the same `webhook-id`, and the app still has one row;
  * - 50 organizations created and 10 removed while the app is down: once it is back, every event arrives, in order
- *   per organization; a hook that keeps failing is disabled and, once enabled, gets what waited; a replay resends
- *   with the same `webhook-id`.
+ *   per organization — also with two dispatchers on their own connections; a hook that keeps failing is disabled
+ *   and, once enabled, gets what waited; a replay resends with the same `webhook-id`.
  */
 import type { ManagementClient } from 'auth0';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startSaasApp, type SaasApp } from '../../examples/saas-app/src/saas-app.js';
@@ -421,4 +422,57 @@ describe('lifecycle events', () => {
       expect((await app.eventsReceived()).filter((e) => e.webhookId === `evt_${event!.id}`)).toHaveLength(1);
     });
   });
+  it(
+    'keeps the per-organization order with two dispatchers on their own connections',
+    { timeout: 120_000 },
+    async () => {
+      const otherPool = new pg.Pool({ connectionString: database.url });
+      const otherOutbox = createPostgresEvents(otherPool, {
+        secrets: loadSecretBox({ home, key: SECRET_KEY }),
+      });
+      let second: EventDispatcher | undefined;
+      try {
+        await withHook('pair', { events: ['*'] }, async () => {
+          app.setDown(true);
+          const names = Array.from({ length: 20 }, (_, i) => `two-${String(i).padStart(2, '0')}`);
+          for (const name of names) {
+            expect((await executeRun(deps, (await createRun({ name })).id)).state).toBe('succeeded');
+            const renamed = { name, displayName: `${name} renamed` };
+            expect((await executeRun(deps, (await createRun(renamed)).id)).state).toBe('succeeded');
+          }
+          const attempts = [0, 0];
+          const options = (which: number) => ({
+            send: sendWebhook,
+            concurrency: 8,
+            pollMs: 50,
+            retry: { baseDelayMs: 20, maxDelayMs: 100 },
+            onAttempt: () => (attempts[which]! += 1),
+          });
+          dispatcher = startEventDispatcher({ outbox, ...options(0) });
+          second = startEventDispatcher({ outbox: otherOutbox, ...options(1) });
+          await until(
+            () => Promise.resolve(attempts[0]! + attempts[1]! >= 40),
+            30_000,
+            'failed attempts while down',
+          );
+          app.setDown(false);
+          await until(async () => (await pendingFor('two-')).length === 0, 60_000, 'every delivery');
+          // Both took part: the order below is the claim's doing, not one dispatcher's.
+          expect(attempts[0]).toBeGreaterThan(0);
+          expect(attempts[1]).toBeGreaterThan(0);
+          const received = (await app.eventsReceived()).filter((event) => event.orgName.startsWith('two-'));
+          expect(received).toHaveLength(20 * 4);
+          for (const name of names) {
+            expect(
+              received.filter((event) => event.orgName === name).map((event) => event.type),
+              name,
+            ).toEqual(['organization.created', 'run.succeeded', 'organization.updated', 'run.succeeded']);
+          }
+        });
+      } finally {
+        await second?.stop();
+        await otherPool.end();
+      }
+    },
+  );
 });
