@@ -50,6 +50,7 @@ export function validateHook(input: unknown): HookConfig {
 }
 
 export function createAppHookService(hooks: AppHookStore, sendWebhook: SendWebhook): AppHookService {
+  const caller = runHooks(hooks, sendWebhook);
   return {
     add: (input, actor) => hooks.addHook(validateHook(input), actor),
     list: () => hooks.listHooks(),
@@ -62,17 +63,16 @@ export function createAppHookService(hooks: AppHookStore, sendWebhook: SendWebho
         throw new OrgadminError('hook.not_found', `No hook named ${name}.`);
     },
     async test(name) {
-      const hook = await hooks.getHook(name);
-      const secret = await hooks.hookSecret(name);
-      if (!hook || secret === undefined) throw new OrgadminError('hook.not_found', `No hook named ${name}.`);
       try {
-        const answer = await sendWebhook(
-          { url: hook.url, secret, allowPrivateNetwork: hook.allowPrivateNetwork },
-          { id: `msg_test_${randomUUID()}`, type: 'hook.test', data: { hook: name } },
-        );
+        const answer = await caller.call(name, {
+          id: `msg_test_${randomUUID()}`,
+          type: 'hook.test',
+          data: { hook: name },
+        });
         const ok = answer.status >= 200 && answer.status < 300;
         return { ok, status: answer.status, detail: ok ? null : answer.body.slice(0, 500) };
       } catch (error) {
+        if (error instanceof OrgadminError) throw error; // no such hook
         return { ok: false, status: null, detail: error instanceof Error ? error.message : String(error) };
       }
     },

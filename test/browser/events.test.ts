@@ -14,82 +14,48 @@
  * Screenshots go to `test-results/screenshots/`; the console must stay free of errors throughout.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { managementClient, useAuth0Local } from '../helpers/auth0-local.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { sessionFor, startTestPortal, type TestPortal } from '../helpers/portal.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const HOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const SIGN_IN_URL = 'http://127.0.0.1:4000/login?organization=acme';
 
-interface Received {
-  id: string;
-  type: string;
-  data: Record<string, unknown>;
-}
-
-/** The application's endpoint: verifies each message, records it, answers `hook.before-auth0` with app data. */
-async function startReceiver(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
-  const verifier = new Webhook(HOOK_SECRET);
-  const received: Received[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let message: { type: string; data: Record<string, unknown> };
-      try {
-        message = verifier.verify(body, {
-          'webhook-id': String(request.headers['webhook-id']),
-          'webhook-timestamp': String(request.headers['webhook-timestamp']),
-          'webhook-signature': String(request.headers['webhook-signature']),
-        }) as typeof message;
-      } catch {
-        response.writeHead(401).end('bad signature');
-        return;
-      }
-      received.push({ id: String(request.headers['webhook-id']), type: message.type, data: message.data });
+/** The application's endpoint: answers `hook.before-auth0` with app data, refuses globex's events (503). */
+function startReceiver(): Promise<WebhookReceiver> {
+  return startWebhookReceiver({
+    secret: () => HOOK_SECRET,
+    answer(message) {
       const organization = message.data['organization'] as { name?: string } | undefined;
-      if (!message.type.startsWith('hook.') && organization?.name === 'globex') {
-        // The application is down for globex's events: deliveries stay pending and are retried.
-        response.writeHead(503).end('maintenance');
-        return;
-      }
-      if (message.type === 'hook.before-auth0') {
-        response.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
+      // The application is down for globex's events: deliveries stay pending and are retried.
+      if (!message.type.startsWith('hook.') && organization?.name === 'globex') return { status: 503 };
+      if (message.type === 'hook.before-auth0')
+        return {
+          status: 200,
+          json: {
             appOrgId: 'app_1',
             signInUrl: SIGN_IN_URL,
             note: '<img src=x onerror=alert(1)>',
             seats: 25,
-          }),
-        );
-        return;
-      }
-      response.writeHead(204).end();
-    });
+          },
+        };
+      return undefined;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/orgadmin`,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 const local = useAuth0Local();
 let database: TestDatabase;
 let portal: TestPortal;
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let receiver: WebhookReceiver;
 let browser: Browser;
 const consoleErrors: string[] = [];
 

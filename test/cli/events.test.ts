@@ -4,52 +4,27 @@
  * receiver verifies them with `standardwebhooks`; `orgadmin events` lists them with their deliveries, `--log` shows
  * the attempts, `--replay` sends again with the same webhook-id; the API lists and replays the same.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { useAuth0Local } from '../helpers/auth0-local.js';
 import { orgadminCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { sessionFor, startTestPortal, type TestPortal } from '../helpers/portal.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const local = useAuth0Local();
 let database: TestDatabase;
 let portal: TestPortal;
-let receiver: Server;
-let receiverUrl: string;
-const received: { id: string; type: string; data: { eventId: string; organization: { name: string } } }[] =
-  [];
-const waiting = new Set<() => void>();
+let receiver: WebhookReceiver;
 let secret = '';
 
 beforeAll(async () => {
   database = await createTestDatabase();
   portal = await startTestPortal(local, database);
-  receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      try {
-        const message = new Webhook(secret).verify(body, request.headers as Record<string, string>) as {
-          type: string;
-          data: (typeof received)[number]['data'];
-        };
-        received.push({ id: String(request.headers['webhook-id']), ...message });
-        response.writeHead(204).end();
-      } catch {
-        response.writeHead(401).end();
-      }
-      for (const wake of waiting) wake();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
+  receiver = await startWebhookReceiver({ secret: () => secret, path: '/events' });
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  await receiver?.close();
   await portal?.close();
   await database?.drop();
 });
@@ -59,24 +34,6 @@ const orgadmin = orgadminCli(() => ({
   DATABASE_URL: database.url,
   ORGADMIN_SECRET_KEY: 'test-secret-key',
 }));
-
-/** Resolves once `count` messages arrived (woken by the receiver, not by polling). */
-function receivedCount(count: number, timeoutMs = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      waiting.delete(check);
-      reject(new Error(`only ${received.length} of ${count} messages arrived`));
-    }, timeoutMs);
-    const check = (): void => {
-      if (received.length < count) return;
-      clearTimeout(timer);
-      waiting.delete(check);
-      resolve();
-    };
-    waiting.add(check);
-    check();
-  });
-}
 
 /**
  * Resolves once the outbox has recorded `attempts` attempts of the event, the last one delivered: the receiver
@@ -100,7 +57,7 @@ describe('lifecycle events through the CLI and the API', () => {
       'add',
       'crm',
       '--url',
-      receiverUrl,
+      receiver.url,
       '--events',
       'org.made',
       '--generate-secret',
@@ -116,7 +73,7 @@ describe('lifecycle events through the CLI and the API', () => {
       'add',
       'crm',
       '--url',
-      receiverUrl,
+      receiver.url,
       '--events',
       'organization.*',
       '--generate-secret',
@@ -140,13 +97,13 @@ describe('lifecycle events through the CLI and the API', () => {
       });
     const created = await api('POST', '/organizations', { spec: { name: 'evented' } });
     expect(created.status, await created.clone().text()).toBe(202);
-    await receivedCount(1);
-    expect(received[0]).toMatchObject({
+    await receiver.receivedCount(1);
+    expect(receiver.received[0]).toMatchObject({
       type: 'organization.created',
       data: { organization: { name: 'evented' } },
     });
-    const eventId = received[0]!.data.eventId;
-    expect(received[0]!.id).toBe(`evt_${eventId}`);
+    const eventId = String(receiver.received[0]!.data['eventId']);
+    expect(receiver.received[0]!.id).toBe(`evt_${eventId}`);
     await recorded(eventId, 1);
 
     const events = await orgadmin('events', '--org', 'evented');
@@ -171,8 +128,8 @@ describe('lifecycle events through the CLI and the API', () => {
     const replayed = await orgadmin('events', '--replay', eventId);
     expect(replayed.code, replayed.stderr).toBe(0);
     expect(replayed.stderr).toContain('queued for 1 hook(s)');
-    await receivedCount(2);
-    expect(received[1]!.id).toBe(`evt_${eventId}`);
+    await receiver.receivedCount(2);
+    expect(receiver.received[1]!.id).toBe(`evt_${eventId}`);
     await recorded(eventId, 2);
 
     const page = (await (await api('GET', '/lifecycle-events?org=evented')).json()) as {
@@ -183,8 +140,8 @@ describe('lifecycle events through the CLI and the API', () => {
     const again = await api('POST', `/lifecycle-events/${eventId}/replay`, {});
     expect(again.status).toBe(202);
     expect(await again.json()).toEqual({ queued: 1 });
-    await receivedCount(3);
-    expect(received[2]!.id).toBe(`evt_${eventId}`);
+    await receiver.receivedCount(3);
+    expect(receiver.received[2]!.id).toBe(`evt_${eventId}`);
     const missing = await orgadmin('events', '--log', '424242');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('No event 424242.');
