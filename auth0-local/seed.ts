@@ -98,11 +98,20 @@ export async function applySeed(app: Hono, tenant: TenantRuntime, spec: SeedSpec
     Math.floor(Date.now() / 1000),
   );
   const call = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const response = await app.request(`https://${tenant.domain}/api/v2${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    let response: Response;
+    for (let attempt = 1; ; attempt += 1) {
+      response = await app.request(`https://${tenant.domain}/api/v2${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      // A seed goes through the tenant's rate limits like any client: a large one waits for its bucket to refill.
+      if (response.status !== 429 || attempt >= 1000) break;
+      const reset = Number(response.headers.get('x-ratelimit-reset'));
+      const waitMs = Number.isFinite(reset) && reset > 0 ? Math.max(50, reset * 1000 - Date.now()) : 200;
+      await response.text();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 5000)));
+    }
     const text = await response.text();
     if (!response.ok) throw new Error(`seed: ${method} ${path} answered ${response.status}: ${text}`);
     return text ? (JSON.parse(text) as Record<string, unknown>) : {};

@@ -34,6 +34,9 @@ import { readGauges } from './adapters/postgres/postgres-gauges.js';
 import { createPrometheusMetrics, type PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import type { EventOutbox } from './ports/events.js';
 import { createEventService, type EventService } from './services/events.js';
+import { createGitopsService, type GitopsService } from './services/gitops.js';
+import { createGitOrgRepository } from './adapters/git/git-org-repository.js';
+import { createPostgresGitopsState } from './adapters/postgres/postgres-gitops.js';
 
 import { createManagementClient, createSdkTenant } from './adapters/auth0/sdk-tenant.js';
 import { openDatabase, type Database } from './adapters/postgres/database.js';
@@ -96,6 +99,8 @@ export interface Orgadmin {
   outbox: EventOutbox;
   /** Counters of this process and database gauges, in Prometheus' format. */
   metrics: PrometheusMetrics;
+  /** GitOps mode's repository and deployments; undefined in live mode (`ORGADMIN_MODE`). */
+  gitops: GitopsService | undefined;
   /** The tenant organizations go to unless their spec asks for a dedicated one. */
   defaultTenant: TenantCredentials;
   engine: EngineDeps;
@@ -186,9 +191,10 @@ export async function openOrgadmin(
         : defaultTenant.domain;
     const hookStore = createPostgresAppHooks(database.pool, { secrets });
     const outbox = createPostgresEvents(database.pool, { secrets });
-    return {
+    const orgadmin: Orgadmin = {
       config,
       store,
+      gitops: undefined,
       database: { pool: database.pool, url: database.url },
       hooks: createAppHookService(hookStore, sendWebhook),
       outbox,
@@ -206,6 +212,27 @@ export async function openOrgadmin(
       findTenantForSpec,
       close: () => database.close(),
     };
+    if (config.mode === 'gitops' && config.gitops) {
+      const { gitops } = config;
+      orgadmin.gitops = createGitopsService({
+        repository: createGitOrgRepository({
+          location: gitops.repository,
+          branch: gitops.branch,
+          workRoot: join(config.home, 'gitops'),
+        }),
+        state: createPostgresGitopsState(database.pool, { secrets }),
+        store,
+        engine: orgadmin.engine,
+        env: gitops.env,
+        tenant: defaultTenant.domain,
+        planChange: (name, desired) =>
+          createOrganizationService(orgadmin, {
+            enqueue: () => Promise.reject(new Error('planning enqueues nothing')),
+          }).planChange(name, desired),
+        openQueue: () => openRunQueue(orgadmin, { maxConnections: 6 }),
+      });
+    }
+    return orgadmin;
   } catch (error) {
     await database.close();
     throw error;

@@ -5,6 +5,7 @@
  */
 import { auth0LocalCommand } from './commands/auth0-local.js';
 import { eventsCommand } from './commands/events.js';
+import { deployCommand, driftCommand, historyCommand, rollbackCommand } from './commands/gitops.js';
 import { hooksCommand } from './commands/hooks.js';
 import { orgCommand, runCommand, runsCommand } from './commands/org.js';
 import { serveCommand } from './commands/serve.js';
@@ -24,6 +25,10 @@ const COMMANDS: Command[] = [
   tenantCommand,
   hooksCommand,
   eventsCommand,
+  deployCommand,
+  rollbackCommand,
+  driftCommand,
+  historyCommand,
   auth0LocalCommand,
 ];
 

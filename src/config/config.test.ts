@@ -26,6 +26,8 @@ describe('loadConfig', () => {
       },
       rateLimitTimeScale: 1,
       metricsToken: undefined,
+      mode: 'live',
+      gitops: undefined,
       events: {
         retryBaseMs: 2000,
         retryMaxMs: 900_000,
@@ -87,6 +89,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AUTH0_LOCAL_PORT: 'abc' }, '/')).toThrow(/AUTH0_LOCAL_PORT/);
     expect(() => loadConfig({ EVENTS_DISABLE_AFTER_FAILURES: '2.5' }, '/')).toThrow(
       /EVENTS_DISABLE_AFTER_FAILURES must be an integer/,
+    );
+  });
+
+  it('takes GitOps mode only with a repository', () => {
+    expect(loadConfig({ ORGADMIN_MODE: 'gitops', ORGADMIN_GITOPS_REPO: '/srv/orgs.git' }, '/')).toMatchObject(
+      {
+        mode: 'gitops',
+        gitops: { repository: '/srv/orgs.git', branch: 'main', env: 'default' },
+      },
+    );
+    expect(() => loadConfig({ ORGADMIN_MODE: 'gitops' }, '/')).toThrow(/ORGADMIN_GITOPS_REPO must be set/);
+    expect(() => loadConfig({ ORGADMIN_MODE: 'git' }, '/')).toThrow(/ORGADMIN_MODE must be live or gitops/);
+    expect(() => loadConfig({ ORGADMIN_GITOPS_REPO: '/r', ORGADMIN_GITOPS_ENV: 'Prod!' }, '/')).toThrow(
+      /ORGADMIN_GITOPS_ENV must be lowercase/,
     );
   });
 

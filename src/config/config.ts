@@ -65,6 +65,22 @@ const environmentSchema = z.object({
     'must be an integer',
   ),
   EVENTS_DISABLE_AFTER_HOURS: positiveNumber,
+  ORGADMIN_MODE: optionalText.pipe(
+    z.enum(['live', 'gitops'], { error: 'must be live or gitops' }).optional(),
+  ),
+  ORGADMIN_GITOPS_REPO: optionalText,
+  ORGADMIN_GITOPS_BRANCH: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, 'must be a plain branch name')
+      .optional(),
+  ),
+  ORGADMIN_GITOPS_ENV: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "_" or "-" (at most 63)')
+      .optional(),
+  ),
 });
 
 export interface Auth0TenantConfig {
@@ -91,6 +107,17 @@ export interface Config {
   events: EventsConfig;
   /** Bearer token that unlocks `/metrics` (portal and `worker --metrics-port`); undefined = metrics not served. */
   metricsToken: string | undefined;
+  /** `live`: changes are runs against Auth0. `gitops`: changes are commits to `gitops.repository`, deployed later. */
+  mode: 'live' | 'gitops';
+  gitops: GitopsConfig | undefined;
+}
+
+export interface GitopsConfig {
+  /** A local path (usually a bare repository) or a git URL. */
+  repository: string;
+  branch: string;
+  /** The name this installation's tenant has in the repository's deployments and keyword files. */
+  env: string;
 }
 
 /** Delivery of lifecycle events to the application's hooks. */
@@ -153,6 +180,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       'invalid configuration: PORTAL_ISSUER, PORTAL_CLIENT_ID and PORTAL_CLIENT_SECRET must be set together (or none, to sign in through auth0-local)',
     );
   }
+  const mode = values.ORGADMIN_MODE ?? 'live';
+  if (mode === 'gitops' && !values.ORGADMIN_GITOPS_REPO) {
+    throw new ConfigError(
+      'invalid configuration: ORGADMIN_GITOPS_REPO must be set when ORGADMIN_MODE is gitops (a path or a git URL)',
+    );
+  }
   const host = values.HOST ?? '127.0.0.1';
   const portalPort = values.PORT ?? DEFAULT_PORTAL_PORT;
   const browserHost =
@@ -200,6 +233,14 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       reauthMinutes: values.PORTAL_REAUTH_MINUTES ?? 5,
     },
     metricsToken: values.METRICS_TOKEN,
+    mode,
+    gitops: values.ORGADMIN_GITOPS_REPO
+      ? {
+          repository: values.ORGADMIN_GITOPS_REPO,
+          branch: values.ORGADMIN_GITOPS_BRANCH ?? 'main',
+          env: values.ORGADMIN_GITOPS_ENV ?? 'default',
+        }
+      : undefined,
     events: {
       retryBaseMs: (values.EVENTS_RETRY_BASE_SECONDS ?? 2) * 1000,
       retryMaxMs: (values.EVENTS_RETRY_MAX_SECONDS ?? 900) * 1000,

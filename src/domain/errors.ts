@@ -42,6 +42,14 @@ export const ERROR_CODES = {
   'hook.not_found': 'No such hook.',
   /** No lifecycle event with this id. */
   'event.not_found': 'No such event.',
+  /** The GitOps repository's files do not describe valid organizations; `details.issues` names file and field. */
+  'repository.invalid': "The GitOps repository's files are invalid.",
+  /** The GitOps repository could not be read or written (git failed: unreachable, rejected, not a repository). */
+  'repository.unavailable': 'The GitOps repository is unavailable.',
+  /** Another deployment to the same environment is running. */
+  'deploy.locked': 'Another deployment to this environment is running.',
+  /** The request needs the other delivery mode (e.g. `orgadmin deploy` in live mode). */
+  'mode.mismatch': 'Not available in this delivery mode.',
   /** Auth0 answered with an error the request cannot get past (e.g. while planning). */
   'auth0.failed': 'Auth0 could not complete the request.',
   /** Anything unexpected; the server log has the details under `details.errorId`. */

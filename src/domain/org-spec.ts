@@ -18,7 +18,7 @@ export const MAX_URLS_PER_LIST = 100;
 /** Names that would be dangerous as object keys anywhere downstream. */
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
-const organizationName = z
+export const organizationNameSchema = z
   .string({ error: 'must be a string' })
   .min(1, 'must not be empty')
   .max(50, 'must be at most 50 characters (Auth0 organization name limit)')
@@ -238,7 +238,7 @@ const metadata = z
 
 export const orgSpecSchema = z
   .strictObject({
-    name: organizationName,
+    name: organizationNameSchema,
     displayName: displayName.optional(),
     isolation: z.enum(['shared', 'isolated-database', 'dedicated-tenant']).default('shared'),
     /** The registered tenant for `dedicated-tenant` (default: one created or found under the organization's name). */

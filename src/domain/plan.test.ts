@@ -213,6 +213,65 @@ describe('plan: modify', () => {
     ]);
   });
 
+  it('plans URL steps from the specs alone when the lists were not read (a run: the reconciler takes the difference)', () => {
+    const unread = { ...observedAfter(), clients: undefined };
+    // Re-applying the same spec re-asserts its URLs, so one deleted by hand comes back; no hook hears of it.
+    const hooks = [{ name: 'app', phases: ['before-auth0', 'after-auth0'] as const }];
+    expect(plan({ desired: acme, applied: acme, observed: unread, hooks })).toEqual([
+      {
+        kind: 'add-client-urls',
+        key: 'client:Portal:urls:add',
+        clientName: 'Portal',
+        urls: { callbacks: ['https://acme.example.com/callback'], logoutUrls: [], webOrigins: [] },
+      },
+    ]);
+    const moved = spec({
+      ...acme,
+      applications: [
+        {
+          client: 'Portal',
+          callbacks: ['https://acme.example.com/v2'],
+          logoutUrls: ['https://acme.example.com'],
+        },
+      ],
+    });
+    expect(plan({ desired: moved, applied: acme, observed: unread })).toEqual([
+      {
+        kind: 'add-client-urls',
+        key: 'client:Portal:urls:add',
+        clientName: 'Portal',
+        urls: {
+          callbacks: ['https://acme.example.com/v2'],
+          logoutUrls: ['https://acme.example.com'],
+          webOrigins: [],
+        },
+      },
+      {
+        kind: 'remove-client-urls',
+        key: 'client:Portal:urls:remove',
+        clientName: 'Portal',
+        urls: { callbacks: ['https://acme.example.com/callback'], logoutUrls: [], webOrigins: [] },
+      },
+    ]);
+    // Read lists narrow the same change to what is missing and what is there (a plan shown to people).
+    expect(
+      plan({ desired: moved, applied: acme, observed: observedAfter() }).map(
+        (step) => 'urls' in step && step.urls,
+      ),
+    ).toEqual([
+      {
+        callbacks: ['https://acme.example.com/v2'],
+        logoutUrls: ['https://acme.example.com'],
+        webOrigins: [],
+      },
+      { callbacks: ['https://acme.example.com/callback'], logoutUrls: [], webOrigins: [] },
+    ]);
+    const gone = { ...observedAfter(), clients: [] };
+    expect(kinds(plan({ desired: moved, applied: acme, observed: gone }))).toEqual([
+      'client:Portal:urls:add',
+    ]);
+  });
+
   it('never adopts an object with the derived name that orgadmin did not create for this organization', () => {
     const observed = observedAfter();
     observed.connections[0] = { ...observed.connections[0]!, metadata: { [OWNER_TAG]: 'someone-else' } };
@@ -232,6 +291,22 @@ describe('plan: remove', () => {
       'organization:delete',
     ]);
     expect(steps[0]).toMatchObject({ urls: { callbacks: ['https://acme.example.com/callback'] } });
+  });
+
+  it('takes off every URL of its applied spec when the lists were not read, and none of a missing client when they were', () => {
+    const unread = plan({
+      desired: undefined,
+      applied: acme,
+      observed: { ...observedAfter(), clients: undefined },
+    });
+    expect(unread[0]).toEqual({
+      kind: 'remove-client-urls',
+      key: 'client:Portal:urls:remove',
+      clientName: 'Portal',
+      urls: { callbacks: ['https://acme.example.com/callback'], logoutUrls: [], webOrigins: [] },
+    });
+    const gone = plan({ desired: undefined, applied: acme, observed: { ...observedAfter(), clients: [] } });
+    expect(kinds(gone)).not.toContain('client:Portal:urls:remove');
   });
 
   it('does not delete an organization it did not create', () => {
@@ -268,6 +343,31 @@ describe('compensationFor', () => {
       changes: { displayName: 'Acme' },
       previous: { displayName: 'New' },
     });
+  });
+
+  it('takes off only the URLs the add step really put on the client', () => {
+    const add: Step = {
+      kind: 'add-client-urls',
+      key: 'client:Portal:urls:add',
+      clientName: 'Portal',
+      urls: {
+        callbacks: ['https://acme.example.com/callback', 'https://acme.example.com/v2'],
+        logoutUrls: ['https://acme.example.com'],
+        webOrigins: [],
+      },
+    };
+    const addedUrls = { callbacks: ['https://acme.example.com/v2'], logoutUrls: [], webOrigins: [] };
+    expect(compensationFor(add, { addedUrls })).toEqual({
+      kind: 'remove-client-urls',
+      key: 'client:Portal:urls:restore',
+      clientName: 'Portal',
+      urls: addedUrls,
+    });
+    // Everything was there already: nothing to undo.
+    const none = { callbacks: [], logoutUrls: [], webOrigins: [] };
+    expect(compensationFor(add, { addedUrls: none })).toBeUndefined();
+    // A step journaled before results were kept listed only the missing URLs: those.
+    expect(compensationFor(add)).toMatchObject({ kind: 'remove-client-urls', urls: add.urls });
   });
 });
 

@@ -8,6 +8,10 @@
  * shared connection, an application's URL lists) are only ever added to, and on removal only this organization's
  * own URLs — the ones in its last applied spec — are taken off again.
  *
+ * Applications' URL lists are planned from the specs alone when a run plans (it does not read them: the serialized
+ * reconciler reads each list under its lock and writes only the difference); a plan shown to people reads them, so
+ * it lists only what is missing.
+ *
  * The application's hooks (issue 7) are steps too: planned here, in the same journal, with the same guarantees.
  */
 import type { HookPhase } from './app-hooks.js';
@@ -64,8 +68,11 @@ export interface Observed {
     | undefined;
   /** Every connection the desired or applied spec names (derived or shared), as found by name. */
   connections: ObservedConnection[];
-  /** Every application the desired or applied spec names, as found by name. */
-  clients: ObservedClient[];
+  /**
+   * Every application the desired or applied spec names, as found by name, with its URL lists — or undefined when
+   * they were not read (a run's planning): URL steps then come from the specs alone.
+   */
+  clients?: ObservedClient[] | undefined;
   adminRoleExists: boolean;
   /** The organization's first administrator, if onboarding already happened. */
   admin?: { email: string; createdByOrgadmin: boolean } | undefined;
@@ -140,6 +147,12 @@ export type Step =
 
 export type StepKind = Step['kind'];
 
+/** What a completed step did beyond the ids it learnt, journaled with it: what its compensation undoes. */
+export interface StepResult {
+  /** add-client-urls: the URLs the reconciler actually put on the client (those already there are not listed). */
+  addedUrls?: UrlLists | undefined;
+}
+
 export interface PlanInput {
   /** The desired spec; undefined removes the organization. */
   desired: OrgSpec | undefined;
@@ -155,8 +168,6 @@ export interface PlannedHook {
   name: string;
   phases: readonly HookPhase[];
 }
-
-const EMPTY_URLS: UrlLists = { callbacks: [], logoutUrls: [], webOrigins: [] };
 
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
@@ -270,6 +281,23 @@ function orgConnections(spec: OrgSpec): { name: string; owned: boolean; settings
   });
 }
 
+const URL_LISTS = ['callbacks', 'logoutUrls', 'webOrigins'] as const;
+
+/** The three lists, each computed by `fn`. */
+function mapUrls(fn: (list: (typeof URL_LISTS)[number]) => string[]): UrlLists {
+  return { callbacks: fn('callbacks'), logoutUrls: fn('logoutUrls'), webOrigins: fn('webOrigins') };
+}
+
+/** The client's observed URL lists: undefined when they were not read, empty when the client was not found. */
+function observedUrls(observed: Observed, clientName: string): UrlLists | undefined {
+  if (!observed.clients) return undefined;
+  return observed.clients.find((client) => client.name === clientName) ?? mapUrls(() => []);
+}
+
+/** `urls` narrowed to those on the list when it was read; all of them when it was not. */
+const present = (urls: string[], current: string[] | undefined): string[] =>
+  current ? urls.filter((url) => current.includes(url)) : urls;
+
 function urlsOf(app: ApplicationSpec | undefined): UrlLists {
   return {
     callbacks: app?.callbacks ?? [],
@@ -279,7 +307,6 @@ function urlsOf(app: ApplicationSpec | undefined): UrlLists {
 }
 
 const minus = (a: string[], b: string[]): string[] => a.filter((item) => !b.includes(item));
-const intersect = (a: string[], b: string[]): string[] => a.filter((item) => b.includes(item));
 const isEmpty = (urls: UrlLists): boolean =>
   urls.callbacks.length + urls.logoutUrls.length + urls.webOrigins.length === 0;
 
@@ -313,7 +340,12 @@ export function plan(input: PlanInput): Step[] {
       }));
   if (!desired) return [...callsFor('on-remove'), ...planRemoval(applied, observed)];
   const auth0 = planAuth0(desired, applied, observed);
-  if (auth0.length === 0 && applied !== undefined && stableJson(desired) === stableJson(applied))
+  // Re-asserting an unchanged spec's URLs (the reconciler writes only what is missing) is no change for the hooks.
+  if (
+    applied !== undefined &&
+    stableJson(desired) === stableJson(applied) &&
+    auth0.every((step) => step.kind === 'add-client-urls')
+  )
     return auth0;
   const pivot = auth0.findIndex(
     (step) => step.kind === 'invite-admin' || step.kind === 'send-password-ticket',
@@ -424,24 +456,17 @@ function planAuth0(desired: OrgSpec, applied: OrgSpec | undefined, observed: Obs
     }
   }
 
-  // 5. Application URLs: add what is missing; take off only this organization's URLs that it no longer wants.
-  const observedClients = new Map(observed.clients.map((client) => [client.name, client]));
+  // 5. Application URLs: add what the spec lists; take off only this organization's URLs that it no longer wants.
+  // Unread lists (a run) give steps from the specs alone: a re-apply thus puts back a URL deleted by hand, and the
+  // reconciler skips the write when nothing is missing. Read lists (a plan shown to people) narrow them to the change.
   const appliedApps = new Map((applied?.applications ?? []).map((app) => [app.client, app]));
   const allClients = [...new Set([...clientNames, ...appliedApps.keys()])];
   for (const clientName of allClients) {
     const want = urlsOf(desired.applications.find((app) => app.client === clientName));
     const had = urlsOf(appliedApps.get(clientName));
-    const current = observedClients.get(clientName) ?? { ...EMPTY_URLS, name: clientName };
-    const add: UrlLists = {
-      callbacks: minus(want.callbacks, current.callbacks),
-      logoutUrls: minus(want.logoutUrls, current.logoutUrls),
-      webOrigins: minus(want.webOrigins, current.webOrigins),
-    };
-    const remove: UrlLists = {
-      callbacks: intersect(minus(had.callbacks, want.callbacks), current.callbacks),
-      logoutUrls: intersect(minus(had.logoutUrls, want.logoutUrls), current.logoutUrls),
-      webOrigins: intersect(minus(had.webOrigins, want.webOrigins), current.webOrigins),
-    };
+    const current = observedUrls(observed, clientName);
+    const add = mapUrls((list) => (current ? minus(want[list], current[list]) : want[list]));
+    const remove = mapUrls((list) => present(minus(had[list], want[list]), current?.[list]));
     if (!isEmpty(add))
       steps.push({ kind: 'add-client-urls', key: `client:${clientName}:urls:add`, clientName, urls: add });
     if (!isEmpty(remove)) {
@@ -499,14 +524,9 @@ function planRemoval(applied: OrgSpec | undefined, observed: Observed): Step[] {
   const org = observed.organization;
   const orgName = org?.name ?? applied?.name ?? '';
   for (const app of applied?.applications ?? []) {
-    const current = observed.clients.find((client) => client.name === app.client);
-    if (!current) continue;
     const had = urlsOf(app);
-    const remove: UrlLists = {
-      callbacks: intersect(had.callbacks, current.callbacks),
-      logoutUrls: intersect(had.logoutUrls, current.logoutUrls),
-      webOrigins: intersect(had.webOrigins, current.webOrigins),
-    };
+    const current = observedUrls(observed, app.client);
+    const remove = mapUrls((list) => present(had[list], current?.[list]));
     if (!isEmpty(remove))
       steps.push({
         kind: 'remove-client-urls',
@@ -545,9 +565,10 @@ function planRemoval(applied: OrgSpec | undefined, observed: Observed): Step[] {
 /**
  * The step that undoes a completed step when a run compensates (in reverse order), or undefined when there is
  * nothing to undo: enabling a connection for clients is left alone (for a shared connection the clients may have
- * been enabled before; an owned connection is deleted anyway), and the invitation is the pivot, always last.
+ * been enabled before; an owned connection is deleted anyway), and the invitation is the pivot, always last. The
+ * step's journaled result says what it actually did, where that matters (a URL already on a client stays).
  */
-export function compensationFor(step: Step): Step | undefined {
+export function compensationFor(step: Step, result?: StepResult): Step | undefined {
   switch (step.kind) {
     case 'create-organization':
       return { kind: 'delete-organization', key: 'organization:delete', name: step.name };
@@ -579,13 +600,18 @@ export function compensationFor(step: Step): Step | undefined {
         settings: step.previous,
         previous: step.settings,
       };
-    case 'add-client-urls':
-      return {
-        kind: 'remove-client-urls',
-        key: `client:${step.clientName}:urls:restore`,
-        clientName: step.clientName,
-        urls: step.urls,
-      };
+    case 'add-client-urls': {
+      // Without a result (a journal written before results were kept) the step's URLs were only the missing ones.
+      const urls = result?.addedUrls ?? step.urls;
+      return isEmpty(urls)
+        ? undefined
+        : {
+            kind: 'remove-client-urls',
+            key: `client:${step.clientName}:urls:restore`,
+            clientName: step.clientName,
+            urls,
+          };
+    }
     case 'create-admin-user':
       return { kind: 'delete-admin-user', key: 'admin:delete', email: step.email };
     case 'call-hook':

@@ -5,9 +5,13 @@
  * concurrent organizations cost about one write, and nothing is lost. If the verifying read shows that someone else
  * wrote in between (the Dashboard, another tool), the merge is redone. A URL another organization still lists for
  * the client is never taken off, whichever organization added it.
+ *
+ * Steps are planned from specs alone, so an intent may ask for URLs that are already there: the difference is taken
+ * here, under the lock, and nothing is written when nothing is missing. What each intent really added is noted in
+ * the ledger and returned, so a compensation takes off only those (a URL that was there before stays).
  */
 import type { UrlLists } from '../domain/plan.js';
-import type { Auth0Tenant } from '../ports/auth0-tenant.js';
+import { Auth0Failure, type Auth0Tenant } from '../ports/auth0-tenant.js';
 import type { ClientUrlIntent, Store } from '../ports/store.js';
 
 const LISTS = ['callbacks', 'logoutUrls', 'webOrigins'] as const;
@@ -44,7 +48,15 @@ const same = (a: UrlLists, b: UrlLists): boolean =>
 export interface ClientUrlResult {
   /** Whether this call wrote (false when another run's reconciliation had already applied this intent). */
   wrote: boolean;
+  /** The intent's additions that were missing and were put on the client (by this call or the one that applied it). */
+  added: UrlLists;
 }
+
+const noApplication = (clientName: string): Auth0Failure =>
+  new Auth0Failure(`no application is named ${clientName}`, { retryable: false, status: 404 });
+
+const addsNothing = (intent: ClientUrlIntent): boolean =>
+  LISTS.every((list) => intent.add[list].length === 0);
 
 /** Records the intent and makes the client's lists satisfy every pending intent. */
 export async function reconcileClientUrls(
@@ -55,11 +67,22 @@ export async function reconcileClientUrls(
   await store.recordClientUrlIntent(intent);
   return store.withClientLock(intent.tenant, intent.clientName, async () => {
     const recorded = await store.pendingClientUrlIntents(intent.tenant, intent.clientName);
-    if (!recorded.some((candidate) => candidate.orgName === intent.orgName)) return { wrote: false };
+    if (!recorded.some((candidate) => candidate.orgName === intent.orgName)) {
+      const added = await store.clientUrlsAdded(intent.tenant, intent.clientName, intent.orgName);
+      return { wrote: false, added: added ?? EMPTY_URLS };
+    }
     const pending = await Promise.all(recorded.map((candidate) => keepUrlsOthersWant(store, candidate)));
+    const added = new Map(pending.map((candidate) => [candidate.orgName, { ...EMPTY_URLS }]));
+    let applied = pending;
     let wrote = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const { clientId, ...current } = await tenant.readClientUrls(intent.clientName);
+      const found = await tenant.readClientUrls(intent.clientName);
+      if (!found) {
+        // No application has this name: removals have nothing to take off, additions cannot be made.
+        applied = pending.filter(addsNothing);
+        break;
+      }
+      const { clientId, ...current } = found;
       // Each round after a write is also the verifying read.
       if (satisfies(current, pending)) break;
       if (round === MAX_ROUNDS - 1) {
@@ -69,14 +92,24 @@ export async function reconcileClientUrls(
       if (!same(next, current)) {
         await tenant.writeClientUrls(clientId, next);
         wrote = true;
+        for (const candidate of pending) {
+          const mine = added.get(candidate.orgName)!;
+          for (const list of LISTS) {
+            const missing = candidate.add[list].filter((url) => !current[list].includes(url));
+            mine[list] = [...new Set([...mine[list], ...missing])];
+          }
+        }
       }
     }
     await store.settleClientUrlIntents(
       intent.tenant,
       intent.clientName,
-      pending.map((candidate) => candidate.orgName),
+      applied.map((candidate) => candidate.orgName),
+      Object.fromEntries(applied.map((candidate) => [candidate.orgName, added.get(candidate.orgName)!])),
     );
-    return { wrote };
+    if (!applied.some((candidate) => candidate.orgName === intent.orgName))
+      throw noApplication(intent.clientName);
+    return { wrote, added: added.get(intent.orgName)! };
   });
 }
 
@@ -99,7 +132,9 @@ export async function unsafeReadModifyWrite(
   add: UrlLists,
   remove: UrlLists,
 ): Promise<void> {
-  const { clientId, ...current } = await tenant.readClientUrls(clientName);
+  const found = await tenant.readClientUrls(clientName);
+  if (!found) throw noApplication(clientName);
+  const { clientId, ...current } = found;
   const next = mergeUrls(current, [{ tenant: '', clientName, orgName: '', add, remove }]);
   await tenant.writeClientUrls(clientId, next);
 }

@@ -17,7 +17,14 @@ export const MAX_HOOK_DATA_BYTES = 4096;
 import { OrgadminError } from '../domain/errors.js';
 import { ORG_ADMIN_ROLE } from '../domain/naming.js';
 import { redactSecrets, type OrgSpec } from '../domain/org-spec.js';
-import { compensationFor, describeStep, desiredConnections, plan, type Step } from '../domain/plan.js';
+import {
+  compensationFor,
+  describeStep,
+  desiredConnections,
+  plan,
+  type Step,
+  type StepResult,
+} from '../domain/plan.js';
 import {
   Auth0Failure,
   type Auth0Tenant,
@@ -71,9 +78,10 @@ class PermanentStepError extends Error {
   override readonly name = 'PermanentStepError';
 }
 
-/** What one step did: the ids it learnt (or the admin link it made), and what a hook returned. */
-interface StepResult extends StepOutcome {
+/** What one step did: the ids it learnt (or the admin link it made), what a hook returned, what to journal. */
+interface StepDone extends StepOutcome {
   appData?: AppData | undefined;
+  result?: StepResult | undefined;
 }
 
 /** The organization as hook calls describe it: the spec with secrets redacted. */
@@ -83,8 +91,15 @@ interface RunSubject {
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** What the planner needs to read for this run's organization. */
-export function observeRequest(orgName: string, specs: (OrgSpec | undefined)[]): ObserveRequest {
+/**
+ * What the planner needs to read for an organization. A plan shown to people also reads the applications' URL lists
+ * (`clientUrls`, the default), so it lists only what is missing; a run does not: its reconciler reads them.
+ */
+export function observeRequest(
+  orgName: string,
+  specs: (OrgSpec | undefined)[],
+  { clientUrls = true }: { clientUrls?: boolean } = {},
+): ObserveRequest {
   const connectionNames = new Set<string>();
   const clientNames = new Set<string>();
   let adminEmail: string | undefined;
@@ -99,6 +114,7 @@ export function observeRequest(orgName: string, specs: (OrgSpec | undefined)[]):
     orgName,
     connectionNames: [...connectionNames],
     clientNames: [...clientNames],
+    clientUrls,
     adminEmail,
     adminRoleName: ORG_ADMIN_ROLE,
   };
@@ -116,7 +132,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
   if (run.state === 'pending') {
     const desired = run.kind === 'apply' ? run.desired : undefined;
     const observed = await withRetries(deps, () =>
-      tenant.observe(observeRequest(run.orgName, [desired, org?.appliedSpec])),
+      tenant.observe(observeRequest(run.orgName, [desired, org?.appliedSpec], { clientUrls: false })),
     );
     const hooks = deps.hooks ? await deps.hooks.planned() : [];
     const steps = plan({ desired, applied: org?.appliedSpec, observed, hooks });
@@ -141,7 +157,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
       );
       const compensations = completed
         .reverse()
-        .map((r) => compensationFor(r.step))
+        .map((r) => compensationFor(r.step, r.result))
         .filter((step): step is Step => step !== undefined);
       await store.startCompensation(run.id, reason, compensations);
       return compensations.length;
@@ -161,7 +177,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
         const outcome = await runStep(deps, tenant, run, record, ids, subject);
         deps.__test__failpoint?.('after-call', record.step);
         Object.assign(ids, outcome.ids ?? {});
-        await store.markStepDone(run.id, record.index, outcome.ids, outcome.appData);
+        await store.markStepDone(run.id, record.index, outcome.ids, outcome.appData, outcome.result);
         deps.metrics?.stepFinished(record.step.kind, 'done', elapsed());
         deps.__test__failpoint?.('after-record', record.step);
         deps.onStep?.(run, { ...record, status: 'done' }, describeStep(record.step));
@@ -195,7 +211,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
     if (record.status === 'done' || record.status === 'failed' || record.status === 'skipped') continue;
     try {
       const outcome = await runStep(deps, tenant, run, record, ids, subject);
-      await store.markStepDone(run.id, record.index, outcome.ids);
+      await store.markStepDone(run.id, record.index, outcome.ids, undefined, outcome.result);
       deps.onStep?.(run, { ...record, status: 'done' }, describeStep(record.step));
     } catch (error) {
       if (!(error instanceof PermanentStepError)) throw error;
@@ -222,7 +238,7 @@ async function runStep(
   record: StepRecord,
   ids: KnownIds,
   subject: RunSubject,
-): Promise<StepResult> {
+): Promise<StepDone> {
   const { store } = deps;
   const context = { orgName: run.orgName, runId: run.id, ids };
   const policy = deps.retry ?? DEFAULT_RETRY_POLICY;
@@ -250,8 +266,9 @@ async function runStep(
   };
   for (let attempt = record.attempts + 1; ; attempt++) {
     try {
-      // A hook call in doubt is sent again: its webhook-id makes the repeat harmless to the application.
-      if (inDoubt && record.step.kind !== 'call-hook') {
+      // A hook call in doubt is sent again: its webhook-id makes the repeat harmless to the application. So is a
+      // client-URL step: the ledger and the reconciler make the repeat harmless, and it yields the step's result.
+      if (inDoubt && record.step.kind !== 'call-hook' && !isClientUrlStep(record.step)) {
         const found = await tenant.reconcile(record.step, context);
         if (found.state === 'done') return found.outcome;
         if (found.state === 'foreign') throw new PermanentStepError(found.message);
@@ -279,27 +296,33 @@ async function act(
   run: RunRecord,
   step: Step,
   context: { orgName: string; runId: string; ids: KnownIds },
-): Promise<StepOutcome> {
-  if (step.kind === 'add-client-urls' || step.kind === 'remove-client-urls') {
+): Promise<StepDone> {
+  if (isClientUrlStep(step)) {
     const add = step.kind === 'add-client-urls' ? step.urls : EMPTY_URLS;
     const remove = step.kind === 'remove-client-urls' ? step.urls : EMPTY_URLS;
     if (deps.__test__unsafeClientUrls) {
       await unsafeReadModifyWrite(tenant, step.clientName, add, remove);
-    } else {
-      await reconcileClientUrls(deps.store, tenant, {
-        tenant: run.tenant,
-        clientName: step.clientName,
-        orgName: run.orgName,
-        add,
-        remove,
-      });
+      return {};
     }
-    return {};
+    const { added } = await reconcileClientUrls(deps.store, tenant, {
+      tenant: run.tenant,
+      clientName: step.clientName,
+      orgName: run.orgName,
+      add,
+      remove,
+    });
+    // Journaled with the step: its compensation takes off only these.
+    return step.kind === 'add-client-urls' ? { result: { addedUrls: added } } : {};
   }
   const { url, ...outcome } = await tenant.execute(step, context);
   if (url) deps.onAdminLink?.(run, url);
   return outcome;
 }
+
+const isClientUrlStep = (
+  step: Step,
+): step is Extract<Step, { kind: 'add-client-urls' | 'remove-client-urls' }> =>
+  step.kind === 'add-client-urls' || step.kind === 'remove-client-urls';
 
 /** The Standard Webhooks message id of a hook step: the same for every attempt of it, across crashes. */
 export function hookMessageId(runId: string, index: number): string {
@@ -318,7 +341,7 @@ async function callHook(
   step: Extract<Step, { kind: 'call-hook' }>,
   ids: KnownIds,
   subject: RunSubject,
-): Promise<StepResult> {
+): Promise<StepDone> {
   if (!deps.hooks)
     throw new PermanentStepError(`application hook ${step.hook}: no hooks are configured here`);
   let answer;

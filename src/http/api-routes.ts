@@ -9,14 +9,30 @@ import type { Orgadmin } from '../composition-root.js';
 import type { PortalConfig } from '../config/config.js';
 import { OrgadminError } from '../domain/errors.js';
 import { orgSpecSchema } from '../domain/org-spec.js';
+import type { Deployment } from '../ports/gitops-state.js';
+import type { RepoCommit } from '../ports/org-repository.js';
 import type { RunChanges } from '../ports/run-changes.js';
 import type { SessionStore, SessionTimeouts } from '../ports/sessions.js';
+import { createBulkApplyService, type BulkApplyService } from '../services/bulk-apply.js';
+import type { DeployProgress, DeployResult, GitopsService } from '../services/gitops.js';
 import type { OrganizationService } from '../services/organizations.js';
 import { defineRoute, type RouteDefinition } from './api-route.js';
 import {
   auditEventOf,
   auditEventSchema,
+  batchDetailOf,
+  batchDetailSchema,
+  batchOf,
+  batchSchema,
+  bulkUploadSchema,
+  bulkValidationSchema,
   catalogSchema,
+  commitOf,
+  committedSchema,
+  deploymentOf,
+  deploymentSchema,
+  deployPlanSchema,
+  historySchema,
   ISOLATIONS,
   meSchema,
   organizationOf,
@@ -52,18 +68,96 @@ export interface ApiDeps {
   portal: PortalConfig;
   sessions: SessionStore;
   sessionTimeouts: SessionTimeouts;
+  /** Bulk applies; by default one on `service`, starting runs in this process. */
+  bulk?: BulkApplyService;
   log?: (line: string) => void;
 }
 
 const orgName = z.object({ name: z.string().min(1).max(50) });
 const runId = z.object({ id: z.uuid('must be a run id (a UUID)') });
+const batchId = z.object({ id: z.uuid('must be a batch id (a UUID)') });
 const eventId = z.object({
   id: z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be an event id (a positive integer)'),
 });
 /** The body's spec is validated by the service, so its errors carry `spec.invalid` with paths inside the spec. */
+/** Why a change is made: in GitOps mode it goes into the commit message. */
+const reason = z.string().max(500).optional();
+
 const specOnly = z
-  .strictObject({ spec: z.unknown() })
-  .describe('`{ spec }`: an organization spec (see README).');
+  .strictObject({ spec: z.unknown(), reason })
+  .describe(
+    '`{ spec, reason? }`: an organization spec (see README); in GitOps mode `reason` goes into the commit.',
+  );
+
+/** The answer to a change: a run (live mode) or a commit (GitOps mode). */
+const changed = z.union([z.object({ organization: organizationSchema, run: runSchema }), committedSchema]);
+
+function committed(
+  c: { json: (value: unknown, status?: number) => Response },
+  commit: RepoCommit | undefined,
+) {
+  return c.json({ commit: commit ? commitOf(commit) : null }, 202);
+}
+
+/** The delivery mode the UI adapts to; a repository URL's credentials are never shown. */
+function deliveryMode(deps: ApiDeps) {
+  const { config } = deps.orgadmin;
+  if (config.mode !== 'gitops' || !config.gitops) return { mode: 'live' as const, gitops: null };
+  const { repository, branch, env } = config.gitops;
+  return {
+    mode: 'gitops' as const,
+    gitops: { repository: repository.replace(/\/\/[^/@]*@/, '//'), branch, env },
+  };
+}
+
+function gitopsOf(deps: ApiDeps): GitopsService {
+  if (!deps.orgadmin.gitops)
+    throw new OrgadminError(
+      'mode.mismatch',
+      'This installation runs in live mode (ORGADMIN_MODE=gitops to use GitOps).',
+    );
+  return deps.orgadmin.gitops;
+}
+
+function planOf(result: DeployResult) {
+  return {
+    env: result.env,
+    fromRevision: result.fromRevision ?? null,
+    toRevision: result.toRevision,
+    organizations: result.organizations,
+  };
+}
+
+/**
+ * Starts a deployment in the background and resolves with its record as soon as it exists; an error before that
+ * (locked, invalid repository) is the request's error. Later failures are the deployment's and its runs'.
+ */
+function startedDeployment(
+  start: (onProgress: DeployProgress) => Promise<unknown>,
+  log: (line: string) => void,
+): Promise<Deployment> {
+  return new Promise((resolve, reject) => {
+    let started = false;
+    start((event) => {
+      if (event.kind === 'started' && !started) {
+        started = true;
+        resolve(event.deployment);
+      }
+    }).then(
+      () => {
+        if (!started) reject(new Error('the deployment ended before it was recorded'));
+      },
+      (error: unknown) => {
+        if (!started) reject(error instanceof Error ? error : new Error(String(error)));
+        // After the answer, the deployment's record holds the failure; the server log keeps the details.
+        else
+          log(
+            `gitops deployment stopped: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          );
+      },
+    );
+  });
+}
 
 const encodeCursor = (value: string): string => Buffer.from(value, 'utf8').toString('base64url');
 function decodeCursor(cursor: string | undefined): string | undefined {
@@ -93,6 +187,9 @@ const HEARTBEAT_MS = 15_000;
 
 export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
   const { store } = deps.orgadmin;
+  const bulk =
+    deps.bulk ??
+    createBulkApplyService({ store, organizations: deps.service, ...(deps.log ? { log: deps.log } : {}) });
   const json = (c: { json: (value: unknown, status?: number) => Response }, value: unknown, status = 200) =>
     c.json(value, status);
 
@@ -114,6 +211,7 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
             csrfToken: null,
             authTime: null,
             reauthenticatedUntil: null,
+            ...deliveryMode(deps),
           });
         const { session } = principal;
         return json(c, {
@@ -125,6 +223,7 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
           reauthenticatedUntil: new Date(
             session.authTime.getTime() + deps.portal.reauthMinutes * 60_000,
           ).toISOString(),
+          ...deliveryMode(deps),
         });
       },
     }),
@@ -173,12 +272,14 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
       body: specOnly,
       responses: {
         202: {
-          description: 'The run is queued',
-          schema: z.object({ organization: organizationSchema, run: runSchema }),
+          description: 'The run is queued (live mode) or the change committed (GitOps mode)',
+          schema: changed,
         },
         409: { description: 'The organization exists (org.exists)' },
       },
       handler: async ({ c, principal, body }) => {
+        if (deps.service.mode === 'gitops')
+          return committed(c, await deps.service.commits.create(body.spec, principal.actor, body.reason));
         const { organization, run } = await deps.service.create(body.spec, principal.actor);
         return json(c, { organization: organizationOf(organization, run), run: runOf(run) }, 202);
       },
@@ -225,11 +326,16 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
       body: specOnly,
       responses: {
         202: {
-          description: 'The run is queued',
-          schema: z.object({ organization: organizationSchema, run: runSchema }),
+          description: 'The run is queued (live mode) or the change committed (GitOps mode)',
+          schema: changed,
         },
       },
       handler: async ({ c, principal, params, body }) => {
+        if (deps.service.mode === 'gitops')
+          return committed(
+            c,
+            await deps.service.commits.update(params.name, body.spec, principal.actor, body.reason),
+          );
         const { organization, run } = await deps.service.update(params.name, body.spec, principal.actor);
         return json(c, { organization: organizationOf(organization, run), run: runOf(run) }, 202);
       },
@@ -243,14 +349,19 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
       summary: 'Change part of the spec (JSON merge patch, RFC 7396) and apply it',
       tags: ['organizations'],
       params: orgName,
-      body: z.strictObject({ patch: z.record(z.string(), z.unknown()) }),
+      body: z.strictObject({ patch: z.record(z.string(), z.unknown()), reason }),
       responses: {
         202: {
-          description: 'The run is queued',
-          schema: z.object({ organization: organizationSchema, run: runSchema }),
+          description: 'The run is queued (live mode) or the change committed (GitOps mode)',
+          schema: changed,
         },
       },
       handler: async ({ c, principal, params, body }) => {
+        if (deps.service.mode === 'gitops')
+          return committed(
+            c,
+            await deps.service.commits.patch(params.name, body.patch, principal.actor, body.reason),
+          );
         const { organization, run } = await deps.service.patch(params.name, body.patch, principal.actor);
         return json(c, { organization: organizationOf(organization, run), run: runOf(run) }, 202);
       },
@@ -291,9 +402,105 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
       description: `Browser sessions need a sign-in at most PORTAL_REAUTH_MINUTES old (auth.reauthentication_required otherwise).`,
       tags: ['organizations'],
       params: orgName,
-      responses: { 202: { description: 'The removal run is queued', schema: z.object({ run: runSchema }) } },
-      handler: async ({ c, principal, params }) =>
-        json(c, { run: runOf(await deps.service.remove(params.name, principal.actor)) }, 202),
+      query: z.object({ reason }),
+      responses: {
+        202: {
+          description: 'The removal run is queued (live mode) or the removal committed (GitOps mode)',
+          schema: z.union([z.object({ run: runSchema }), committedSchema]),
+        },
+      },
+      handler: async ({ c, principal, params, query }) =>
+        deps.service.mode === 'gitops'
+          ? committed(c, await deps.service.commits.remove(params.name, principal.actor, query.reason))
+          : json(c, { run: runOf(await deps.service.remove(params.name, principal.actor)) }, 202),
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/gitops/history',
+      permission: 'read',
+      operationId: 'gitopsHistory',
+      summary: 'GitOps: the organization repository’s commits and the deployments of each environment',
+      tags: ['gitops'],
+      query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+      responses: { 200: { description: 'Newest first', schema: historySchema } },
+      handler: async ({ c, query }) => {
+        const { commits, deployments } = await gitopsOf(deps).history(query.limit);
+        const deployedTo = new Map<string, string[]>();
+        const seen = new Set<string>();
+        for (const deployment of deployments) {
+          if (deployment.state !== 'succeeded' || seen.has(deployment.env)) continue;
+          seen.add(deployment.env);
+          deployedTo.set(deployment.toRevision, [
+            ...(deployedTo.get(deployment.toRevision) ?? []),
+            deployment.env,
+          ]);
+        }
+        return json(c, {
+          commits: commits.map((commit) => ({
+            ...commitOf(commit),
+            deployedTo: deployedTo.get(commit.sha) ?? [],
+          })),
+          deployments: deployments.map(deploymentOf),
+        });
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/gitops/deploy',
+      permission: 'write',
+      operationId: 'gitopsDeploy',
+      summary: 'GitOps: deploy a revision of the organization repository (dryRun: its plan only)',
+      description:
+        'A dry run answers with each changed organization’s plan. Otherwise the deployment starts in the server and the answer is the deployment record; follow it with GET /gitops/history and the runs it lists.',
+      tags: ['gitops'],
+      body: z.strictObject({ to: z.string().min(1).max(200).optional(), dryRun: z.boolean().optional() }),
+      responses: {
+        200: { description: 'The plan (dry run)', schema: deployPlanSchema },
+        202: { description: 'The deployment started', schema: deploymentSchema },
+        409: { description: 'Another deployment to this environment is running (deploy.locked)' },
+      },
+      handler: async ({ c, principal, body }) => {
+        const gitops = gitopsOf(deps);
+        if (body.dryRun)
+          return json(c, planOf(await gitops.deploy({ to: body.to, dryRun: true, actor: principal.actor })));
+        const deployment = await startedDeployment(
+          (onProgress) => gitops.deploy({ to: body.to, actor: principal.actor, onProgress }),
+          deps.log ?? (() => undefined),
+        );
+        return json(c, deploymentOf(deployment), 202);
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/gitops/rollback',
+      permission: 'administer',
+      freshSignIn: true,
+      operationId: 'gitopsRollback',
+      summary: 'GitOps: restore every organization of an earlier revision (a new commit) and deploy it',
+      description:
+        'dryRun answers with the plan and the organizations that would be recreated with new Auth0 ids. Browser sessions need a sign-in at most PORTAL_REAUTH_MINUTES old.',
+      tags: ['gitops'],
+      body: z.strictObject({ to: z.string().min(1).max(200), dryRun: z.boolean().optional(), reason }),
+      responses: {
+        200: { description: 'The plan (dry run)', schema: deployPlanSchema },
+        202: { description: 'Committed; the deployment started', schema: deploymentSchema },
+      },
+      handler: async ({ c, principal, body }) => {
+        const gitops = gitopsOf(deps);
+        if (body.dryRun) {
+          const preview = await gitops.rollback({ to: body.to, actor: principal.actor, dryRun: true });
+          return json(c, { ...planOf(preview.plan), recreated: preview.recreated });
+        }
+        const deployment = await startedDeployment(
+          (onProgress) =>
+            gitops.rollback({ to: body.to, actor: principal.actor, reason: body.reason, onProgress }),
+          deps.log ?? (() => undefined),
+        );
+        return json(c, deploymentOf(deployment), 202);
+      },
     }),
 
     defineRoute({
@@ -469,6 +676,78 @@ export function apiRoutes(deps: ApiDeps): RouteDefinition[] {
       responses: { 202: { description: 'Cancellation requested', schema: z.object({ run: runSchema }) } },
       handler: async ({ c, principal, params }) =>
         json(c, { run: runOf(await deps.service.cancel(params.id, principal.actor)) }, 202),
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/batches/validate',
+      permission: 'write',
+      operationId: 'validateBatch',
+      summary: 'Check a file of organization specs (YAML documents or CSV rows) without starting anything',
+      description:
+        'Every document or row is checked like a single spec, plus duplicate names and the shared connections and applications named. Any problem refuses the whole file: `spec.invalid` with `details.issues` naming the row (`row 3 adminEmail`) or document (`#2 name`), the field and the rule (the first 100).',
+      tags: ['bulk apply'],
+      body: bulkUploadSchema,
+      responses: {
+        200: { description: 'The file is valid: what it would do', schema: bulkValidationSchema },
+      },
+      handler: async ({ c, body }) => json(c, await bulk.validate(body)),
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/batches',
+      permission: 'write',
+      operationId: 'startBatch',
+      summary: 'Apply every organization of a file (create or update) as one batch',
+      description:
+        'The file is checked as by `POST /batches/validate`; nothing starts unless all of it is valid. Then each organization gets its run (a creation, or an update of an existing one) in file order; follow the batch with `GET /batches/{id}`.',
+      tags: ['bulk apply'],
+      body: bulkUploadSchema,
+      responses: {
+        202: { description: 'The batch is recorded; its runs are being started', schema: batchDetailSchema },
+      },
+      handler: async ({ c, principal, body }) => {
+        // In GitOps mode a change is a commit; a batch of runs would bypass the repository.
+        if (deps.service.mode === 'gitops')
+          throw new OrgadminError(
+            'mode.mismatch',
+            'Bulk apply starts runs, and this installation runs in GitOps mode: commit the organizations to the repository (orgadmin org apply -f DIR commits them) and deploy.',
+          );
+        return json(c, batchDetailOf(await bulk.start(body, principal.actor)), 202);
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/batches',
+      permission: 'read',
+      operationId: 'listBatches',
+      summary: 'Bulk applies, newest first, with their counts',
+      tags: ['bulk apply'],
+      query: z.object({ ...pageQuery }),
+      responses: { 200: { description: 'A page of batches', schema: page(batchSchema) } },
+      handler: async ({ c, query }) => {
+        const before = decodeCursor(query.cursor);
+        const batches = await bulk.list({ ...(before ? { before } : {}), limit: query.limit + 1 });
+        const items = batches.slice(0, query.limit);
+        return json(c, {
+          items: items.map(batchOf),
+          nextCursor: batches.length > query.limit ? encodeCursor(items.at(-1)!.id) : null,
+        });
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/batches/{id}',
+      permission: 'read',
+      operationId: 'getBatch',
+      summary: "One bulk apply's progress and summary: counts, duration, work done, failures by reason",
+      tags: ['bulk apply'],
+      params: batchId,
+      responses: { 200: { description: 'The batch', schema: batchDetailSchema } },
+      handler: async ({ c, params }) => json(c, batchDetailOf(await bulk.get(params.id))),
     }),
 
     defineRoute({

@@ -10,8 +10,18 @@ import { orgSpecSchema, redactSecrets } from '../domain/org-spec.js';
 import { ROLES } from '../domain/roles.js';
 import type { AppHook } from '../ports/app-hooks.js';
 import type { DeliveryAttempt, OutboxEvent } from '../ports/events.js';
+import type { Deployment } from '../ports/gitops-state.js';
+import type { RepoCommit } from '../ports/org-repository.js';
 import { EVENT_TYPES } from '../domain/lifecycle-events.js';
-import type { AuditEvent, OrgRecord, RunRecord, StepRecord } from '../ports/store.js';
+import type {
+  AuditEvent,
+  BatchCounts,
+  BatchProgress,
+  OrgRecord,
+  RunRecord,
+  StepRecord,
+} from '../ports/store.js';
+import { CSV_COLUMNS, MAX_BULK_CHARACTERS } from '../services/bulk-apply.js';
 
 const isoDate = z.iso.datetime();
 const nullableDate = isoDate.nullable();
@@ -113,6 +123,13 @@ export const meSchema = z.object({
   reauthenticatedUntil: isoDate
     .nullable()
     .describe('Removing an organization needs a sign-in newer than this.'),
+  mode: z
+    .enum(['live', 'gitops'])
+    .describe('How changes are delivered: live runs, or commits to the GitOps repository (then deploy).'),
+  gitops: z
+    .object({ repository: z.string(), branch: z.string(), env: z.string() })
+    .nullable()
+    .describe('GitOps mode: the repository (credentials removed from its URL), branch and this environment.'),
 });
 
 export const catalogSchema = z.object({
@@ -245,6 +262,123 @@ export const tenantSchema = z.object({
   createdAt: isoDate,
 });
 
+export const BATCH_FORMATS = ['yaml', 'json', 'csv'] as const;
+
+export const bulkUploadSchema = z.strictObject({
+  fileName: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(255, 'must be at most 255 characters')
+    .describe('The uploaded file’s name; its extension (.yaml, .yml, .json, .csv) tells the format.'),
+  format: z.enum(BATCH_FORMATS).optional().describe('The format, when the file name does not tell it.'),
+  content: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(MAX_BULK_CHARACTERS, `must be at most ${MAX_BULK_CHARACTERS / 1024 / 1024} MiB`)
+    .describe(
+      `The file's text: organization specs as YAML documents separated by \`---\` (or a JSON array), or CSV with a header row naming these columns: ${CSV_COLUMNS.map((column) => column.name).join(', ')}.`,
+    ),
+});
+
+const count = z.number().int();
+
+export const bulkValidationSchema = z.object({
+  format: z.enum(BATCH_FORMATS),
+  total: count,
+  creates: count.describe('Organizations the batch would create.'),
+  updates: count.describe('Existing organizations it would update.'),
+  busy: z
+    .array(z.string())
+    .describe('Organizations with an unfinished run (refused at start); the first 20.'),
+  busyCount: count,
+});
+
+export const batchSchema = z.object({
+  id: z.string(),
+  requestedBy: z.string(),
+  sourceName: z.string().describe('The uploaded file’s name.'),
+  format: z.enum(BATCH_FORMATS),
+  createdAt: isoDate,
+  state: z
+    .enum(['starting', 'running', 'finished'])
+    .describe(
+      'starting: runs are still being started; running: some run is unfinished; finished: all ended.',
+    ),
+  total: count,
+  succeeded: count,
+  failed: count.describe('Runs that failed.'),
+  notStarted: count.describe('Organizations whose run could not be started (see failures, stage "start").'),
+  open: count.describe('Runs not finished yet (pending, running, compensating).'),
+  waiting: count.describe('Organizations whose run is not started yet.'),
+  runs: z.object({
+    pending: count,
+    running: count,
+    compensating: count,
+    succeeded: count,
+    failed: count,
+  }),
+  finishedAt: nullableDate,
+  durationMs: count.describe('From the upload until the last run finished (until now while unfinished).'),
+});
+
+export const batchDetailSchema = batchSchema.extend({
+  work: z
+    .object({ stepsDone: count, stepAttempts: count })
+    .describe(
+      'What the runs did, from their step journal: steps done and step attempts. Not a count of Auth0 calls — the journal does not record those (a step also reads, and one client-URL write serves several runs).',
+    ),
+  failures: z
+    .array(
+      z.object({
+        reason: z.string().describe('The error, with the organization’s name as {org} and run ids as {id}.'),
+        stage: z.enum(['run', 'start']).describe('run: the run failed; start: no run was started.'),
+        count,
+        organizations: z
+          .array(z.object({ name: z.string(), runId: z.string().nullable() }))
+          .describe('The first ones, in file order.'),
+      }),
+    )
+    .describe('Failed and not started organizations, grouped by reason, largest group first.'),
+});
+
+export function batchOf(batch: BatchCounts): z.output<typeof batchSchema> {
+  const { pending, running, compensating, succeeded, failed } = batch.runs;
+  const open = pending + running + compensating;
+  return {
+    id: batch.id,
+    requestedBy: batch.requestedBy,
+    sourceName: batch.sourceName,
+    format: batch.format,
+    createdAt: batch.createdAt.toISOString(),
+    state: batch.waiting > 0 ? 'starting' : open > 0 ? 'running' : 'finished',
+    total: batch.total,
+    succeeded,
+    failed,
+    notStarted: batch.refused,
+    open,
+    waiting: batch.waiting,
+    runs: { ...batch.runs },
+    finishedAt: iso(batch.finishedAt),
+    durationMs: Math.round(batch.durationMs),
+  };
+}
+
+export function batchDetailOf(batch: BatchProgress): z.output<typeof batchDetailSchema> {
+  return {
+    ...batchOf(batch),
+    work: { stepsDone: batch.stepsDone, stepAttempts: batch.stepAttempts },
+    failures: batch.failures.map((group) => ({
+      reason: group.reason,
+      stage: group.stage,
+      count: group.count,
+      organizations: group.examples.map((example) => ({
+        name: example.orgName,
+        runId: example.runId ?? null,
+      })),
+    })),
+  };
+}
+
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
@@ -328,5 +462,61 @@ export function auditEventOf(event: AuditEvent): z.output<typeof auditEventSchem
     runId: event.runId ?? null,
     before: event.before,
     after: event.after,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// GitOps mode (issue 5)
+
+export const commitSchema = z.object({
+  sha: z.string(),
+  author: z.object({ name: z.string(), email: z.string() }),
+  date: z.string().describe('ISO 8601'),
+  subject: z.string(),
+  body: z.string(),
+});
+
+/** A change in GitOps mode: the commit it became (null when the files stayed as they were). */
+export const committedSchema = z.object({ commit: commitSchema.nullable() });
+
+export const deploymentSchema = z.object({
+  id: z.string(),
+  env: z.string(),
+  fromRevision: z.string().nullable(),
+  toRevision: z.string(),
+  state: z.enum(['running', 'succeeded', 'failed']),
+  requestedBy: z.string(),
+  runs: z.record(z.string(), z.string()).describe('organization name → run id'),
+  summary: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+export const deployPlanSchema = z.object({
+  env: z.string(),
+  fromRevision: z.string().nullable(),
+  toRevision: z.string(),
+  organizations: z.array(
+    z.object({ name: z.string(), action: z.enum(['apply', 'remove']), steps: z.array(planStepSchema) }),
+  ),
+  recreated: z.array(z.string()).optional().describe('rollback: organizations recreated with new Auth0 ids'),
+});
+
+export const historySchema = z.object({
+  commits: z.array(commitSchema.extend({ deployedTo: z.array(z.string()) })),
+  deployments: z.array(deploymentSchema),
+});
+
+export function commitOf(commit: RepoCommit): z.infer<typeof commitSchema> {
+  return { ...commit, date: commit.date.toISOString() };
+}
+
+export function deploymentOf(deployment: Deployment): z.infer<typeof deploymentSchema> {
+  return {
+    ...deployment,
+    fromRevision: deployment.fromRevision ?? null,
+    summary: deployment.summary ?? null,
+    startedAt: deployment.startedAt.toISOString(),
+    finishedAt: deployment.finishedAt?.toISOString() ?? null,
   };
 }

@@ -28,6 +28,10 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   'run.conflict': 409,
   'run.finished': 409,
   'run.not_retryable': 409,
+  'repository.invalid': 422,
+  'deploy.locked': 409,
+  'mode.mismatch': 409,
+  'repository.unavailable': 502,
   'auth0.failed': 502,
   internal: 500,
 };

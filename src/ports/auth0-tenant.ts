@@ -40,6 +40,11 @@ export interface ObserveRequest {
   connectionNames: string[];
   /** Application (client) names the desired and applied specs name. */
   clientNames: string[];
+  /**
+   * Also read those applications' URL lists (`Observed.clients`), so a plan shown to people lists only what is
+   * missing. A run leaves this off: its serialized reconciler reads each list under the client's lock anyway.
+   */
+  clientUrls?: boolean | undefined;
   adminEmail?: string | undefined;
   adminRoleName: string;
 }
@@ -62,8 +67,11 @@ export interface Auth0Tenant {
   /** Decides whether a step found `started` after a crash took effect, by natural key and ownership tag. */
   reconcile(step: Step, context: StepContext): Promise<Reconciliation>;
 
-  /** Client URL lists, for the serialized reconciler (the only read-modify-write left in the Management API). */
-  readClientUrls(clientName: string): Promise<{ clientId: string } & UrlLists>;
+  /**
+   * Client URL lists, for the serialized reconciler (the only read-modify-write left in the Management API).
+   * Undefined when no application has that name; a name several applications share is a permanent failure.
+   */
+  readClientUrls(clientName: string): Promise<({ clientId: string } & UrlLists) | undefined>;
   writeClientUrls(clientId: string, urls: UrlLists): Promise<void>;
 
   /** What a spec may refer to: the connections no organization owns and the applications (read-only). */

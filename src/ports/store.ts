@@ -4,7 +4,7 @@
  * Every method is one transaction; the engine's correctness rests on "intent recorded → act → result recorded".
  */
 import type { OrgSpec } from '../domain/org-spec.js';
-import type { Step, UrlLists } from '../domain/plan.js';
+import type { Step, StepResult, UrlLists } from '../domain/plan.js';
 import type { KnownIds } from './auth0-tenant.js';
 
 export type OrgStatus = 'provisioning' | 'active' | 'failed' | 'removing' | 'removed';
@@ -60,6 +60,8 @@ export interface StepRecord {
   status: StepStatus;
   attempts: number;
   outcome: KnownIds | undefined;
+  /** What the step did, where its compensation depends on it (the URLs an add-client-urls step really added). */
+  result: StepResult | undefined;
   lastError: string | undefined;
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
@@ -109,8 +111,17 @@ export interface Store {
   steps(runId: string): Promise<StepRecord[]>;
   /** Intent: the step is about to act (attempts + 1). */
   markStepStarted(runId: string, index: number): Promise<void>;
-  /** Records a step done, with what a hook returned (it reaches the organization when the run succeeds). */
-  markStepDone(runId: string, index: number, outcome: KnownIds | undefined, appData?: AppData): Promise<void>;
+  /**
+   * Records a step done, with what a hook returned (it reaches the organization when the run succeeds) and what
+   * the step did (`result`, for its compensation).
+   */
+  markStepDone(
+    runId: string,
+    index: number,
+    outcome: KnownIds | undefined,
+    appData?: AppData,
+    result?: StepResult,
+  ): Promise<void>;
   markStepFailed(runId: string, index: number, error: string): Promise<void>;
   /** Notes a retryable error on a step that stays `started`. */
   noteStepError(runId: string, index: number, error: string): Promise<void>;
@@ -160,14 +171,111 @@ export interface Store {
    * a removal must leave them on the client.
    */
   clientUrlsWantedByOthers(tenant: string, clientName: string, orgName: string): Promise<UrlLists>;
-  /** Marks intents applied (after the write was verified). */
-  settleClientUrlIntents(tenant: string, clientName: string, orgNames: string[]): Promise<void>;
+  /**
+   * Marks intents applied (after the write was verified), with the URLs the reconciliation put on the client for
+   * each organization (`added`, by organization name; none when absent).
+   */
+  settleClientUrlIntents(
+    tenant: string,
+    clientName: string,
+    orgNames: string[],
+    added?: Record<string, UrlLists>,
+  ): Promise<void>;
+  /**
+   * The URLs the reconciliation that settled this organization's latest intent on the client put there for it;
+   * undefined while the intent is pending (or there is none).
+   */
+  clientUrlsAdded(tenant: string, clientName: string, orgName: string): Promise<UrlLists | undefined>;
 
   /** Registers (or updates the credentials of) a tenant; audited without the secret. */
   registerTenant(tenant: Omit<TenantRecord, 'createdAt'>, actor: string): Promise<TenantRecord>;
   getTenant(name: string): Promise<TenantRecord | undefined>;
   getTenantByDomain(domain: string): Promise<TenantRecord | undefined>;
   listTenants(): Promise<TenantRecord[]>;
+
+  // Bulk apply: one uploaded file = one batch, whose items become runs (`src/services/bulk-apply.ts`).
+
+  /** Records a batch and one `waiting` item per spec (secrets sealed), in file order; audited. */
+  createBatch(input: {
+    requestedBy: string;
+    sourceName: string;
+    format: BatchFormat;
+    specs: OrgSpec[];
+  }): Promise<BatchRecord>;
+  /**
+   * Claims up to `limit` items to start, in file order: `waiting` ones and claims whose lease ran out (their process
+   * stopped). A lapsed claim whose run was created before its process stopped is linked to that run, not claimed
+   * again. Marks the batch as being started by the caller.
+   */
+  claimBatchItems(batchId: string, limit: number, leaseMs: number): Promise<ClaimedBatchItem[]>;
+  /**
+   * Ends a claim: `started` with the run, or `refused` with why no run was started — unless a run of the
+   * organization was created by the batch's requester since the claim (the error came after it), which is linked.
+   */
+  settleBatchItem(
+    batchId: string,
+    position: number,
+    outcome: { runId: string } | { error: string },
+  ): Promise<void>;
+  /** The batch with its progress, work and failures; `leaseMs` is the claim lease (to tell a stalled start). */
+  getBatch(id: string, leaseMs: number): Promise<BatchProgress | undefined>;
+  /** Newest first, with counts; `before` (a batch id) continues a page after that batch. */
+  listBatches(filter: { limit?: number; before?: string }): Promise<BatchCounts[]>;
+  /** Which of these organizations exist (removed ones included) and whether a run of theirs is unfinished. */
+  orgStatuses(names: string[]): Promise<{ name: string; status: OrgStatus; busy: boolean }[]>;
+}
+
+export type BatchFormat = 'yaml' | 'json' | 'csv';
+
+export interface BatchRecord {
+  id: string;
+  requestedBy: string;
+  /** The uploaded file's name (or the path the CLI read). */
+  sourceName: string;
+  format: BatchFormat;
+  /** Organizations in the file. */
+  total: number;
+  createdAt: Date;
+}
+
+/** An item a process has claimed: it starts the organization's run (create or update) and settles the item. */
+export interface ClaimedBatchItem {
+  position: number;
+  orgName: string;
+  spec: OrgSpec;
+}
+
+export interface BatchCounts extends BatchRecord {
+  /** Items whose run is not started yet. */
+  waiting: number;
+  /** Items whose run could not be started (e.g. another run of the organization was unfinished). */
+  refused: number;
+  /** The batch's runs by state. */
+  runs: Record<RunState, number>;
+  /** When the last run finished, once no item waits and no run is open. */
+  finishedAt: Date | undefined;
+  /** From the upload to `finishedAt`, or to now while unfinished (the database's clock). */
+  durationMs: number;
+}
+
+export interface BatchFailureGroup {
+  /** The run's error, or why no run was started, with the organization's name as `{org}` and run ids as `{id}`. */
+  reason: string;
+  /** `run`: the run failed; `start`: no run was started. */
+  stage: 'run' | 'start';
+  count: number;
+  /** The first ones, in file order. */
+  examples: { orgName: string; runId: string | undefined }[];
+}
+
+export interface BatchProgress extends BatchCounts {
+  /** Steps done (forward and compensation) and step attempts (intents recorded) of the batch's runs. */
+  stepsDone: number;
+  stepAttempts: number;
+  /** Items wait or are claimed, but no process has shown a sign of life within the lease: another may take over. */
+  stalled: boolean;
+  /** Largest groups first. */
+  failures: BatchFailureGroup[];
 }
 
 /** A registered Auth0 tenant (for `isolation: dedicated-tenant`); the secret is sealed at rest. */
@@ -193,4 +301,4 @@ export interface ClientUrlIntent {
   remove: UrlLists;
 }
 
-export type { UrlLists };
+export type { StepResult, UrlLists };

@@ -12,6 +12,7 @@ import { invalid, validateSpecs } from '../domain/spec-document.js';
 import { observeRequest } from '../engine/run-executor.js';
 import type { Orgadmin } from '../composition-root.js';
 import type { Catalog } from '../ports/auth0-tenant.js';
+import type { RepoCommit } from '../ports/org-repository.js';
 import type { OrgRecord, RunRecord } from '../ports/store.js';
 
 export interface PlanView {
@@ -45,11 +46,24 @@ export interface OrganizationService {
   planCreate(spec: unknown): Promise<PlanView>;
   planUpdate(name: string, spec: unknown): Promise<PlanView>;
   planRemoval(name: string): Promise<RemovalPlanView>;
+  /** Records a run and queues it (live mode; in GitOps mode `mode.mismatch` — changes go through `commits`). */
   create(spec: unknown, actor: string): Promise<{ organization: OrgRecord; run: RunRecord }>;
   update(name: string, spec: unknown, actor: string): Promise<{ organization: OrgRecord; run: RunRecord }>;
   /** Like `update`, with a JSON merge patch (RFC 7396) of the current spec. */
   patch(name: string, patch: unknown, actor: string): Promise<{ organization: OrgRecord; run: RunRecord }>;
   remove(name: string, actor: string): Promise<RunRecord>;
+  /** `live`, or `gitops`: changes are commits to the organization repository, deployed by `orgadmin deploy`. */
+  readonly mode: 'live' | 'gitops';
+  /**
+   * GitOps mode's changes: each a commit to the organization repository with the operator as author (undefined when
+   * the files stay as they were). Same validation as live mode. `mode.mismatch` in live mode.
+   */
+  commits: {
+    create(spec: unknown, actor: string, reason?: string): Promise<RepoCommit | undefined>;
+    update(name: string, spec: unknown, actor: string, reason?: string): Promise<RepoCommit | undefined>;
+    patch(name: string, patch: unknown, actor: string, reason?: string): Promise<RepoCommit | undefined>;
+    remove(name: string, actor: string, reason?: string): Promise<RepoCommit | undefined>;
+  };
   retry(runId: string, actor: string): Promise<RunRecord>;
   cancel(runId: string, actor: string): Promise<RunRecord>;
   catalog(): Promise<Catalog>;
@@ -133,17 +147,53 @@ export function createOrganizationService(
     return run;
   };
 
+  const gitops = orgadmin.config.mode === 'gitops' ? orgadmin.gitops : undefined;
+  const liveOnly = (): void => {
+    if (gitops)
+      throw new OrgadminError(
+        'mode.mismatch',
+        'This installation runs in GitOps mode: a change is a commit to the organization repository (then orgadmin deploy).',
+      );
+  };
+  const gitopsOnly = (): NonNullable<typeof gitops> => {
+    if (!gitops)
+      throw new OrgadminError(
+        'mode.mismatch',
+        'This installation runs in live mode (ORGADMIN_MODE=gitops commits instead).',
+      );
+    return gitops;
+  };
+
   /** Applies the edited spec `edited` makes from the current one (a replacement or a merge patch). */
   const edit = async (
     name: string,
     edited: (current: OrgSpec) => unknown,
     actor: string,
   ): Promise<{ organization: OrgRecord; run: RunRecord }> => {
+    liveOnly();
     const org = await liveOrg(name);
     const spec = editedSpec(name, oneSpec(edited(org.spec)), org.spec);
     const run = await startRun(name, 'apply', spec, org.tenant, actor);
     return { organization: (await store.getOrg(name))!, run };
   };
+
+  /**
+   * The same edit as a commit. The current spec is the repository's, read at the head the commit is made on, so an
+   * edit racing another writer is made again on top of that writer's change instead of overwriting it.
+   */
+  const commitEdit = (
+    name: string,
+    edited: (current: OrgSpec) => unknown,
+    actor: string,
+    reason: string | undefined,
+  ): Promise<RepoCommit | undefined> =>
+    gitopsOnly().commitChange({
+      name,
+      spec: (current) => editedSpec(name, oneSpec(edited(current)), current),
+      action: 'update',
+      actor,
+      reason,
+    });
 
   return {
     planChange,
@@ -190,6 +240,7 @@ export function createOrganizationService(
     },
 
     async create(value, actor) {
+      liveOnly();
       const spec = editedSpec(undefined, oneSpec(value), undefined);
       const existing = await store.getOrg(spec.name);
       if (existing && existing.status !== 'removed')
@@ -207,11 +258,29 @@ export function createOrganizationService(
     patch: (name, patch, actor) => edit(name, (current) => mergePatch(current, patch), actor),
 
     async remove(name, actor) {
+      liveOnly();
       const org = await liveOrg(name);
       return startRun(name, 'remove', undefined, org.tenant, actor);
     },
 
+    mode: gitops ? 'gitops' : 'live',
+
+    commits: {
+      async create(value, actor, reason) {
+        const repo = gitopsOnly();
+        const spec = editedSpec(undefined, oneSpec(value), undefined);
+        return repo.commitChange({ name: spec.name, spec, action: 'create', actor, reason });
+      },
+      update: (name, value, actor, reason) => commitEdit(name, () => value, actor, reason),
+      patch: (name, patch, actor, reason) =>
+        commitEdit(name, (current) => mergePatch(current, patch), actor, reason),
+      remove: (name, actor, reason) =>
+        gitopsOnly().commitChange({ name, spec: undefined, action: 'delete', actor, reason }),
+    },
+
     async retry(runId, actor) {
+      // In GitOps mode a failed run is retried by deploying again: the next deployment visits its organization.
+      liveOnly();
       const run = await store.getRun(runId);
       if (!run) throw new OrgadminError('run.not_found', `No run ${runId}.`);
       const org = await store.getOrg(run.orgName);

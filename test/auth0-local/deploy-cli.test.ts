@@ -9,7 +9,6 @@
  * create or update (and a negative control shows it would), and a plain import sends no POST or DELETE and leaves
  * the tenant's state identical.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
+import { runDeployCli, type DeployCliRun } from '../helpers/deploy-cli.js';
 
-const DEPLOY_CLI = fileURLToPath(
-  new URL('../../node_modules/auth0-deploy-cli/lib/index.js', import.meta.url),
-);
 const INPUT = fileURLToPath(new URL('./fixtures/deploy-cli-tenant/', import.meta.url));
 const RUN_TIMEOUT_MS = 170_000;
 
@@ -51,24 +48,8 @@ afterAll(async () => {
   await local.close();
 });
 
-function deployCli(...args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DEPLOY_CLI, ...args, '--config_file', configFile, '--env=false'], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: local.caCertPath, NO_COLOR: '1', FORCE_COLOR: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`a0deploy ${args.join(' ')} did not finish in time:\n${output}`));
-    }, RUN_TIMEOUT_MS);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+function deployCli(...args: string[]): Promise<DeployCliRun> {
+  return runDeployCli(local, configFile, args, RUN_TIMEOUT_MS);
 }
 
 /** Management API calls made since `from` (an index into the request log), as "METHOD /path". */

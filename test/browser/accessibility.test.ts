@@ -92,14 +92,20 @@ describe('accessibility and roles', () => {
     expect(await page.getByRole('button', { name: 'Create organization' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Tenants' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Hooks' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Bulk apply' }).count()).toBe(0);
+    // GitOps mode's history (gitops.test.ts) has no place in live mode.
+    expect(await page.getByRole('link', { name: 'History' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Events' }).count()).toBe(1);
     await page.goto(`${portal.url}/events`);
     await eventually(() => page.getByText('No events yet.').isVisible()).toBe(true);
     expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out']);
   });
 
-  it('names every control of the events and hooks pages', async () => {
+  it('names every control of the events, hooks and bulk apply pages', async () => {
     const page = await pageAs('admin');
+    await page.goto(`${portal.url}/bulk-apply`);
+    await eventually(() => page.getByLabel('Spec file (YAML or CSV)').isVisible()).toBe(true);
+    expect(await unnamedControls(page)).toEqual([]);
     await page.goto(`${portal.url}/events`);
     await eventually(() => page.getByLabel('Organization').isVisible()).toBe(true);
     expect(await unnamedControls(page)).toEqual([]);
@@ -110,7 +116,15 @@ describe('accessibility and roles', () => {
 
   it('fits a 375 px wide screen without sideways scrolling', async () => {
     const page = await pageAs('admin', 375);
-    for (const path of ['/organizations', '/organizations/new', '/runs', '/events', '/audit', '/hooks']) {
+    for (const path of [
+      '/organizations',
+      '/organizations/new',
+      '/bulk-apply',
+      '/runs',
+      '/events',
+      '/audit',
+      '/hooks',
+    ]) {
       await page.goto(`${portal.url}${path}`);
       await eventually(() => page.locator('main').isVisible()).toBe(true);
       const overflow = await page.evaluate<number>(

@@ -134,6 +134,11 @@ describe('orgadmin org', () => {
     expect(applied.stdout.trim().split('\n')).toEqual(['m1: succeeded', 'm2: succeeded', 'm3: succeeded']);
     expect(applied.stderr).toContain('[████████████████████] 3/3 organizations finished');
     expect(applied.stderr).toMatch(/3 organizations in \d+\.\d s: 3 succeeded, 0 failed\n/);
+    // Recorded as one batch, so the portal's Bulk apply page shows it too.
+    const batches = await database.pool.query('SELECT source_name, total, requested_by FROM bulk_batches');
+    expect(batches.rows).toEqual([
+      { source_name: dir, total: 3, requested_by: expect.stringMatching(/^cli:/) },
+    ]);
   });
 
   it(

@@ -248,6 +248,77 @@ describe('compensation', () => {
   });
 });
 
+describe('URL steps planned from the specs, reconciled against the client', () => {
+  const portalId = async () =>
+    (await api.clients.list({ per_page: 100 })).data.find((client) => client.name === 'Portal')!.client_id!;
+
+  it('puts back a URL deleted by hand when the same spec is applied again, and writes nothing otherwise', async () => {
+    const epsilon = {
+      name: 'epsilon',
+      applications: [{ client: 'Portal', callbacks: ['https://epsilon.example.com/callback'] }],
+    };
+    expect((await run(epsilon)).state).toBe('succeeded');
+    const id = await portalId();
+    const others = (await portalCallbacks()).filter((url) => url !== 'https://epsilon.example.com/callback');
+    await api.clients.update(id, { callbacks: others });
+
+    let from = local.requestLog.list().length;
+    expect((await run(epsilon)).state).toBe('succeeded');
+    expect(writesSince(from)).toEqual(['PATCH /clients/{client}']);
+    expect(await portalCallbacks()).toEqual([...others, 'https://epsilon.example.com/callback']);
+
+    from = local.requestLog.list().length;
+    expect((await run(epsilon)).state).toBe('succeeded');
+    expect(writesSince(from)).toEqual([]);
+  });
+
+  it('compensates by taking off only the URLs the run added, never one that was there before', async () => {
+    const before = 'https://zeta.example.com/already-there';
+    await api.clients.update(await portalId(), { callbacks: [...(await portalCallbacks()), before] });
+    // Auth0 refuses the administrator, a step after the URLs: the run compensates.
+    const refusal = local.faults.add({ method: 'POST', path: '^/api/v2/users$', status: 400 });
+    const finished = await run({
+      name: 'zeta',
+      connections: [{ shared: 'Username-Password-Authentication' }],
+      applications: [{ client: 'Portal', callbacks: [before, 'https://zeta.example.com/callback'] }],
+      admin: { email: 'admin@zeta.example.com', via: 'password-ticket' },
+    });
+    local.faults.remove(refusal.id);
+    expect(finished.state).toBe('failed');
+    expect(finished.error).toContain('POST /users: 400');
+    const steps = await store.steps(finished.id);
+    const added = steps.find((step) => step.step.kind === 'add-client-urls');
+    expect(added).toMatchObject({
+      status: 'done',
+      result: {
+        addedUrls: { callbacks: ['https://zeta.example.com/callback'], logoutUrls: [], webOrigins: [] },
+      },
+    });
+    expect(steps.find((step) => step.step.key === 'client:Portal:urls:restore')?.status).toBe('done');
+    const callbacks = await portalCallbacks();
+    expect(callbacks).toContain(before);
+    expect(callbacks).not.toContain('https://zeta.example.com/callback');
+  });
+
+  it('removes an organization whose application was deleted meanwhile', async () => {
+    await api.clients.create({ name: 'Short-lived', app_type: 'regular_web' });
+    const eta = {
+      name: 'eta',
+      applications: [{ client: 'Short-lived', callbacks: ['https://eta.example.com/callback'] }],
+    };
+    expect((await run(eta)).state).toBe('succeeded');
+    const shortLived = (await api.clients.list({ per_page: 100 })).data.find(
+      (c) => c.name === 'Short-lived',
+    )!;
+    await api.clients.delete(shortLived.client_id!);
+    expect((await run('eta')).state).toBe('succeeded');
+    // Applying the spec again now fails for good: there is nothing to put the URL on.
+    const again = await run(eta);
+    expect(again.state).toBe('failed');
+    expect(again.error).toContain('no application is named Short-lived');
+  });
+});
+
 describe('no lost updates on a shared client', () => {
   const orgs = (prefix: string) =>
     Array.from({ length: 30 }, (_, i) => ({
@@ -260,6 +331,12 @@ describe('no lost updates on a shared client', () => {
     const from = local.requestLog.list().length;
     const results = await Promise.all(orgs('lu').map((input) => run(input)));
     local.faults.remove(fault.id);
+    // Application ids come from the process's directory (listed earlier in this file): no list read per organization.
+    const listReads = local.requestLog
+      .list()
+      .slice(from)
+      .filter((entry) => entry.method === 'GET' && entry.path === '/api/v2/clients');
+    expect(listReads).toEqual([]);
     expect(results.every((r) => r.state === 'succeeded')).toBe(true);
     const callbacks = await portalCallbacks();
     for (const input of orgs('lu')) expect(callbacks).toContain(input.applications[0]!.callbacks[0]);

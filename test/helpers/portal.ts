@@ -37,7 +37,10 @@ export async function startTestPortal(
   const orgadmin = await openOrgadmin(config);
   try {
     const portal = await startPortal(orgadmin, {
-      log: () => undefined,
+      // TEST_PORTAL_LOG=1 shows the server's log (e.g. an internal error's stack) while debugging a test.
+      log: (line) => {
+        if (process.env['TEST_PORTAL_LOG']) process.stderr.write(`${line}\n`);
+      },
       web: options.web ?? false,
       ...(options.worker === false ? {} : { worker: { concurrency: 2 } }),
     });

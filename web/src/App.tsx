@@ -9,8 +9,11 @@ import { api, ApiError, redirectToLogin, setCsrfToken, type Me } from './api.js'
 import { ErrorState, Loading } from './components/ui.js';
 import { PRODUCT_NAME, useDocumentTitle } from './hooks.js';
 import { AuditPage } from './pages/AuditPage.js';
+import { BatchPage } from './pages/BatchPage.js';
+import { BulkApplyPage } from './pages/BulkApplyPage.js';
 import { EventDetailPage } from './pages/EventDetailPage.js';
 import { EventsPage } from './pages/EventsPage.js';
+import { HistoryPage } from './pages/HistoryPage.js';
 import { HooksPage } from './pages/HooksPage.js';
 import { NotFoundPage } from './pages/NotFoundPage.js';
 import { OrgDetailPage } from './pages/OrgDetailPage.js';
@@ -118,7 +121,12 @@ function Routes() {
   if (pathname === '/events') return <EventsPage />;
   params = matchRoute('/events/:id', pathname);
   if (params?.['id']) return <EventDetailPage key={params['id']} id={params['id']} />;
+  if (pathname === '/bulk-apply') return <BulkApplyPage />;
+  params = matchRoute('/bulk-apply/:id', pathname);
+  if (params?.['id']) return <BatchPage key={params['id']} id={params['id']} />;
   if (pathname === '/audit') return <AuditPage />;
+  if (pathname === '/history')
+    return session.gitops ? <HistoryPage gitops={session.gitops} /> : <LiveModeHistory />;
   if (pathname === '/tenants') return session.isAdmin ? <TenantsPage /> : <Forbidden what="see tenants" />;
   if (pathname === '/hooks') return session.isAdmin ? <HooksPage /> : <Forbidden what="see hooks" />;
   return <NotFoundPage />;
@@ -137,8 +145,34 @@ function Forbidden({ what }: { what: string }) {
   );
 }
 
-const NAV: { to: string; label: string; admin?: boolean }[] = [
+/** In live mode there is no repository: changes are runs, and the runs and audit log are their history. */
+function LiveModeHistory() {
+  useDocumentTitle('History');
+  return (
+    <>
+      <h1>History</h1>
+      <p>
+        This installation runs in live mode: every change is a run, with no repository behind it. See the{' '}
+        <Link to="/runs">runs</Link> and the <Link to="/audit">audit log</Link>.
+      </p>
+    </>
+  );
+}
+
+interface NavItem {
+  to: string;
+  label: string;
+  operator?: boolean;
+  admin?: boolean;
+  /** Only in GitOps mode (true) or only in live mode (false). */
+  gitops?: boolean;
+}
+
+const NAV: NavItem[] = [
   { to: '/organizations', label: 'Organizations' },
+  { to: '/history', label: 'History', gitops: true },
+  // A bulk apply starts runs directly, which GitOps mode does not do (changes are commits there).
+  { to: '/bulk-apply', label: 'Bulk apply', operator: true, gitops: false },
   { to: '/runs', label: 'Runs' },
   { to: '/events', label: 'Events' },
   { to: '/audit', label: 'Audit log' },
@@ -180,7 +214,12 @@ function Layout({ children }: { children: ReactNode }) {
           </Link>
           <nav aria-label="Main" className="main-nav">
             <ul>
-              {NAV.filter((item) => !item.admin || session.isAdmin).map((item) => {
+              {NAV.filter(
+                (item) =>
+                  (!item.admin || session.isAdmin) &&
+                  (!item.operator || session.isOperator) &&
+                  (item.gitops === undefined || item.gitops === (session.gitops !== null)),
+              ).map((item) => {
                 const current = pathname === item.to || pathname.startsWith(`${item.to}/`);
                 return (
                   <li key={item.to}>

@@ -6,7 +6,16 @@
 import type { z } from 'zod';
 
 import type { OrgSpec } from '../../src/domain/org-spec.js';
-import type { samlSpSchema } from '../../src/http/api-schemas.js';
+import type {
+  batchDetailSchema,
+  batchSchema,
+  bulkValidationSchema,
+  commitSchema,
+  deploymentSchema,
+  deployPlanSchema,
+  historySchema,
+  samlSpSchema,
+} from '../../src/http/api-schemas.js';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 export type Isolation = OrgSpec['isolation'];
@@ -28,6 +37,10 @@ export interface Me {
   authTime: string | null;
   /** Until when destructive actions need no new sign-in; null without a session. */
   reauthenticatedUntil: string | null;
+  /** How changes are delivered: runs at once (live), or commits to a repository that is then deployed (gitops). */
+  mode: 'live' | 'gitops';
+  /** GitOps mode: the repository (without credentials), its branch and the environment this portal deploys to. */
+  gitops: { repository: string; branch: string; env: string } | null;
 }
 
 export interface OrgSummary {
@@ -127,6 +140,27 @@ export interface Catalog {
 
 /** The API's own response schema, by type only (erased from the bundle, which gets no server code). */
 export type SamlServiceProvider = z.infer<typeof samlSpSchema>;
+
+/** A bulk apply (`GET /api/v1/batches`): one uploaded file, its counts and duration. */
+export type Batch = z.infer<typeof batchSchema>;
+/** A bulk apply with its work and its failures grouped by reason (`GET /api/v1/batches/{id}`). */
+export type BatchDetail = z.infer<typeof batchDetailSchema>;
+/** What a valid bulk file would do (`POST /api/v1/batches/validate`). */
+export type BulkValidation = z.infer<typeof bulkValidationSchema>;
+
+/** A commit of the GitOps repository (`{ commit }` answers a change in GitOps mode). */
+export type Commit = z.infer<typeof commitSchema>;
+/** The answer to a create, update or removal in GitOps mode: null when the repository already had it. */
+export interface Committed {
+  commit: Commit | null;
+}
+/** A deployment of a revision to an environment, with the run of each organization it changed. */
+export type Deployment = z.infer<typeof deploymentSchema>;
+/** What deploying (or rolling back to) a revision would do, per organization (`dryRun: true`). */
+export type DeployPlan = z.infer<typeof deployPlanSchema>;
+/** `GET /api/v1/gitops/history`: commits newest first (with where each is deployed) and the deployments. */
+export type GitopsHistory = z.infer<typeof historySchema>;
+export type HistoryCommit = GitopsHistory['commits'][number];
 
 export interface Tenant {
   name: string;
@@ -260,6 +294,7 @@ export function query(params: Record<string, string | number | null | undefined>
 
 export const orgPath = (name: string): string => `/api/v1/organizations/${encodeURIComponent(name)}`;
 export const runPath = (id: string): string => `/api/v1/runs/${encodeURIComponent(id)}`;
+export const batchPath = (id: string): string => `/api/v1/batches/${encodeURIComponent(id)}`;
 export const hookPath = (name: string): string => `/api/v1/hooks/${encodeURIComponent(name)}`;
 export const lifecycleEventPath = (id: string): string =>
   `/api/v1/lifecycle-events/${encodeURIComponent(id)}`;

@@ -13,6 +13,8 @@ export interface Session {
   isAdmin: boolean;
   /** The sign-in is recent enough for destructive actions (removing an organization). */
   recentlyAuthenticated: () => boolean;
+  /** Set in GitOps mode (changes are commits, then deployed), null in live mode. */
+  gitops: NonNullable<Me['gitops']> | null;
 }
 
 export function sessionOf(me: Me): Session {
@@ -23,6 +25,7 @@ export function sessionOf(me: Me): Session {
     isOperator: has('operator') || has('admin'),
     recentlyAuthenticated: () =>
       me.reauthenticatedUntil === null || Date.parse(me.reauthenticatedUntil) > Date.now(),
+    gitops: me.mode === 'gitops' ? me.gitops : null,
   };
 }
 

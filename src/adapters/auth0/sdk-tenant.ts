@@ -9,7 +9,8 @@
  *   (`rate-budget.ts`, in the client's `fetch`), so normal operation stays inside Auth0's buckets instead of learning
  *   them from 429s.
  * - Objects are found by natural key (organization and connection name, user email + connection, role name) and are
- *   updated or deleted only when they carry this organization's ownership tag.
+ *   updated or deleted only when they carry this organization's ownership tag. Applications are found by name through
+ *   a per-process directory (`client-directory.ts`), so the application list is not read per organization.
  * - Creates that meet a 409 look the object up and adopt it only when it is tagged as this organization's.
  */
 import { randomBytes } from 'node:crypto';
@@ -40,6 +41,7 @@ import {
   type StepOutcome,
 } from '../../ports/auth0-tenant.js';
 import { classifyAuth0Error } from './classify.js';
+import { ClientDirectory, type ClientEntry } from './client-directory.js';
 import { budgetedFetch, rateBudgetFor, type RateBudget, type RateLimitOptions } from './rate-budget.js';
 
 /** Metadata key naming the run that created (or last changed) an object, for diagnosis. */
@@ -137,14 +139,6 @@ interface FoundConnection {
   name: string;
   strategy: string;
   metadata: Record<string, string>;
-}
-
-interface ClientEntry {
-  clientId: string;
-  name: string;
-  callbacks: string[];
-  logoutUrls: string[];
-  webOrigins: string[];
 }
 
 interface FoundUser {
@@ -246,8 +240,12 @@ const chunks = <T>(items: T[], size: number): T[][] =>
     items.slice(index * size, index * size + size),
   );
 
+/** What the reconciler reads of an application: its name (to tell a stale id) and its three URL lists. */
+const CLIENT_URL_FIELDS = 'client_id,name,callbacks,allowed_logout_urls,web_origins';
+
 class SdkTenant implements Auth0Tenant {
   private readonly options: RequestOptions;
+  private readonly clients = new ClientDirectory(() => this.listClients());
 
   constructor(
     readonly domain: string,
@@ -351,50 +349,43 @@ class SdkTenant implements Auth0Tenant {
 
   private async listClients(): Promise<ClientEntry[]> {
     const clients = await this.all('GET /clients', (o) =>
-      this.api.clients.list(
-        {
-          fields: 'client_id,name,callbacks,allowed_logout_urls,web_origins',
-          include_fields: true,
-          per_page: PAGE_SIZE,
-        },
-        o,
-      ),
+      this.api.clients.list({ fields: 'client_id,name', include_fields: true, per_page: PAGE_SIZE }, o),
     );
     return clients
       .filter((client) => typeof client.client_id === 'string')
-      .map((client) => ({
-        clientId: client.client_id!,
-        name: client.name ?? '',
-        callbacks: client.callbacks ?? [],
-        logoutUrls: client.allowed_logout_urls ?? [],
-        webOrigins: client.web_origins ?? [],
-      }));
+      .map((client) => ({ clientId: client.client_id!, name: client.name ?? '' }));
   }
 
-  /** The one application with this name; names are not unique in Auth0, so two of them is an error. */
-  private static clientNamed(clients: ClientEntry[], name: string): ClientEntry | undefined {
-    const matches = clients.filter((client) => client.name === name);
-    if (matches.length > 1) {
-      throw permanent(`${matches.length} applications are named ${name}; rename all but one`);
-    }
-    return matches[0];
-  }
-
-  private async clientIds(names: string[], context: StepContext): Promise<Record<string, string>> {
+  private async requireClientIds(names: string[]): Promise<Record<string, string>> {
     const ids: Record<string, string> = {};
-    const unknown = names.filter((name) => {
-      const known = context.ids[`client:${name}`];
-      if (known) ids[name] = known;
-      return !known;
-    });
-    if (unknown.length === 0) return ids;
-    const clients = await this.listClients();
-    for (const name of unknown) {
-      const client = SdkTenant.clientNamed(clients, name);
-      if (!client) throw permanent(`no application is named ${name}`);
-      ids[name] = client.clientId;
+    for (const name of names) {
+      const id = await this.clients.idOf(name);
+      if (!id) throw permanent(`no application is named ${name}`);
+      ids[name] = id;
     }
     return ids;
+  }
+
+  /**
+   * `use` with the ids of the named applications. A 404 may mean a cached id is stale (the application was deleted,
+   * perhaps created again under its name): when asking the directory again gives any of them another id, `use` runs
+   * once more with the new ids.
+   */
+  private async withClientIds<T>(
+    names: string[],
+    use: (ids: Record<string, string>) => Promise<T>,
+  ): Promise<T> {
+    const ids = await this.requireClientIds(names);
+    const version = this.clients.version;
+    try {
+      return await use(ids);
+    } catch (error) {
+      if (!isNotFound(error) || names.length === 0) throw error;
+      await this.clients.relistAfter(version);
+      const fresh = await this.requireClientIds(names);
+      if (names.every((name) => fresh[name] === ids[name])) throw error;
+      return use(fresh);
+    }
   }
 
   private async roleByName(name: string): Promise<string | undefined> {
@@ -484,41 +475,44 @@ class SdkTenant implements Auth0Tenant {
   // observe
 
   async observe(request: ObserveRequest): Promise<Observed> {
-    const [org, clients, roleId, users] = await Promise.all([
+    const clientNames = [...new Set(request.clientNames)];
+    const [org, clientIds, roleId, users] = await Promise.all([
       this.orgByName(request.orgName),
-      this.listClients(),
+      Promise.all(clientNames.map(async (name) => [name, await this.clients.idOf(name)] as const)),
       this.roleByName(request.adminRoleName),
       request.adminEmail ? this.usersByEmail(request.adminEmail) : Promise.resolve([]),
     ]);
     const onOrg = new Map(
       (org ? await this.orgConnections(org.id) : []).map((item) => [item.connection_id, item] as const),
     );
-    const clientNames = new Map(clients.map((client) => [client.clientId, client.name]));
 
     const connections = await Promise.all(
       [...new Set(request.connectionNames)].map(async (name): Promise<ObservedConnection | undefined> => {
         const found = await this.connectionByName(name);
         if (!found) return undefined;
-        const enabled = await this.enabledClientIds(found.id);
+        const enabled = new Set(await this.enabledClientIds(found.id));
         const item = onOrg.get(found.id);
         return {
           ...found,
           ...(item ? { onOrg: orgConnectionSettings(item) } : {}),
-          enabledClientNames: enabled.flatMap((id) => {
-            const name = clientNames.get(id);
-            return name === undefined ? [] : [name];
-          }),
+          // The spec's applications only: the planner asks about no other.
+          enabledClientNames: clientIds.flatMap(([clientName, id]) =>
+            id !== undefined && enabled.has(id) ? [clientName] : [],
+          ),
         };
       }),
     );
 
-    const observedClients: ObservedClient[] = [];
-    for (const name of new Set(request.clientNames)) {
-      const client = SdkTenant.clientNamed(clients, name);
-      if (client) {
+    // A run leaves the URL lists to its reconciler; a plan shown to people reads them (one GET per application).
+    let observedClients: ObservedClient[] | undefined;
+    if (request.clientUrls) {
+      const read = await Promise.all(clientNames.map((name) => this.readClientUrls(name)));
+      observedClients = clientNames.flatMap((name, index) => {
+        const client = read[index];
+        if (!client) return [];
         const { callbacks, logoutUrls, webOrigins } = client;
-        observedClients.push({ name, callbacks, logoutUrls, webOrigins });
-      }
+        return [{ name, callbacks, logoutUrls, webOrigins }];
+      });
     }
 
     let admin: Observed['admin'];
@@ -532,7 +526,7 @@ class SdkTenant implements Auth0Tenant {
     return {
       ...(org ? { organization: org } : {}),
       connections: connections.filter((connection) => connection !== undefined),
-      clients: observedClients,
+      ...(observedClients ? { clients: observedClients } : {}),
       adminRoleExists: roleId !== undefined,
       ...(admin ? { admin } : {}),
     };
@@ -549,7 +543,7 @@ class SdkTenant implements Auth0Tenant {
           o,
         ),
       ),
-      this.listClients(),
+      this.clients.list(),
     ]);
     return {
       // Connections an organization owns are its own business, not something another spec may share.
@@ -568,21 +562,50 @@ class SdkTenant implements Auth0Tenant {
   // ---------------------------------------------------------------------------------------------------------------
   // Client URLs (the engine's serialized reconciler).
 
-  async readClientUrls(clientName: string): Promise<{ clientId: string } & UrlLists> {
-    const client = SdkTenant.clientNamed(await this.listClients(), clientName);
-    if (!client) throw permanent(`no application is named ${clientName}`);
-    const { clientId, callbacks, logoutUrls, webOrigins } = client;
-    return { clientId, callbacks, logoutUrls, webOrigins };
+  async readClientUrls(clientName: string): Promise<({ clientId: string } & UrlLists) | undefined> {
+    let wrong: string | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const clientId = await this.clients.idOf(clientName, wrong);
+      if (!clientId) return undefined;
+      const client = await this.optional(
+        this.call(`GET /clients/${clientId}`, (o) =>
+          this.api.clients.get(clientId, { fields: CLIENT_URL_FIELDS, include_fields: true }, o),
+        ),
+      );
+      if (client?.name === clientName) {
+        return {
+          clientId,
+          callbacks: client.callbacks ?? [],
+          logoutUrls: client.allowed_logout_urls ?? [],
+          webOrigins: client.web_origins ?? [],
+        };
+      }
+      // Deleted (perhaps created again under the name) or renamed since the directory listed it.
+      wrong = clientId;
+    }
+    throw new Auth0Failure(`application ${clientName} changed while it was being read; will retry`, {
+      retryable: true,
+    });
   }
 
   async writeClientUrls(clientId: string, urls: UrlLists): Promise<void> {
-    await this.call(`PATCH /clients/${clientId}`, (o) =>
-      this.api.clients.update(
-        clientId,
-        { callbacks: urls.callbacks, allowed_logout_urls: urls.logoutUrls, web_origins: urls.webOrigins },
-        o,
-      ),
-    );
+    try {
+      await this.call(`PATCH /clients/${clientId}`, (o) =>
+        this.api.clients.update(
+          clientId,
+          { callbacks: urls.callbacks, allowed_logout_urls: urls.logoutUrls, web_origins: urls.webOrigins },
+          o,
+        ),
+      );
+    } catch (error) {
+      // Deleted since the reconciler read it: its next attempt finds the application by name again (or not at all).
+      if (!isNotFound(error)) throw error;
+      throw new Auth0Failure(
+        `PATCH /clients/${clientId}: the application was deleted while being written; will retry`,
+        { retryable: true, status: 404 },
+        { cause: error },
+      );
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -813,14 +836,16 @@ class SdkTenant implements Auth0Tenant {
     context: StepContext,
   ): Promise<StepOutcome> {
     const connectionId = await this.requireConnectionId(step.connectionName, context);
-    const ids = await this.clientIds(step.clientNames, context);
-    const changes = step.clientNames.map((name) => ({ client_id: ids[name]!, status: true }));
-    // A delta with set semantics: safe to repeat.
-    for (const batch of chunks(changes, ENABLED_CLIENTS_BATCH)) {
-      await this.call(`PATCH /connections/${connectionId}/clients`, (o) =>
-        this.api.connections.clients.update(connectionId, batch, o),
-      );
-    }
+    const ids = await this.withClientIds(step.clientNames, async (clientIds) => {
+      const changes = step.clientNames.map((name) => ({ client_id: clientIds[name]!, status: true }));
+      // A delta with set semantics: safe to repeat.
+      for (const batch of chunks(changes, ENABLED_CLIENTS_BATCH)) {
+        await this.call(`PATCH /connections/${connectionId}/clients`, (o) =>
+          this.api.connections.clients.update(connectionId, batch, o),
+        );
+      }
+      return clientIds;
+    });
     return {
       ids: {
         [`connection:${step.connectionName}`]: connectionId,
@@ -909,30 +934,32 @@ class SdkTenant implements Auth0Tenant {
   ): Promise<StepOutcome & AdminOnboardingResult> {
     const orgId = await this.requireOrgId(context);
     if (step.clientName === '') throw permanent('an invitation needs an application; the spec names none');
-    const clientId = (await this.clientIds([step.clientName], context))[step.clientName]!;
     const key = `invitation:${step.email}`;
-    // No natural key and no idempotency key: reuse a pending invitation for the same email and application.
-    const existing = await this.invitationFor(orgId, step.email, clientId);
-    if (existing?.id) return { ids: { [key]: existing.id }, url: existing.invitation_url };
     const connectionId = step.connectionName
       ? await this.requireConnectionId(step.connectionName, context)
       : undefined;
     const roleId = await this.roleId(ORG_ADMIN_ROLE, context);
-    const invitation = await this.call(`POST /organizations/${orgId}/invitations`, (o) =>
-      this.api.organizations.invitations.create(
-        orgId,
-        {
-          inviter: { name: 'orgadmin' },
-          invitee: { email: step.email },
-          client_id: clientId,
-          ...(connectionId ? { connection_id: connectionId } : {}),
-          ...(roleId ? { roles: [roleId] } : {}),
-          send_invitation_email: true,
-        },
-        o,
-      ),
-    );
-    return { ids: invitation.id ? { [key]: invitation.id } : {}, url: invitation.invitation_url };
+    return this.withClientIds([step.clientName], async (ids) => {
+      const clientId = ids[step.clientName]!;
+      // No natural key and no idempotency key: reuse a pending invitation for the same email and application.
+      const existing = await this.invitationFor(orgId, step.email, clientId);
+      if (existing?.id) return { ids: { [key]: existing.id }, url: existing.invitation_url };
+      const invitation = await this.call(`POST /organizations/${orgId}/invitations`, (o) =>
+        this.api.organizations.invitations.create(
+          orgId,
+          {
+            inviter: { name: 'orgadmin' },
+            invitee: { email: step.email },
+            client_id: clientId,
+            ...(connectionId ? { connection_id: connectionId } : {}),
+            ...(roleId ? { roles: [roleId] } : {}),
+            send_invitation_email: true,
+          },
+          o,
+        ),
+      );
+      return { ids: invitation.id ? { [key]: invitation.id } : {}, url: invitation.invitation_url };
+    });
   }
 
   private async createAdminUser(
@@ -997,21 +1024,22 @@ class SdkTenant implements Auth0Tenant {
   ): Promise<StepOutcome & AdminOnboardingResult> {
     const userId = await this.requireOwnUserId(step.email, context);
     const orgId = await this.ownOrgId(context);
-    const clientId = step.clientName
-      ? (await this.clientIds([step.clientName], context))[step.clientName]
-      : undefined;
-    const ticket = await this.call('POST /tickets/password-change', (o) =>
-      this.api.tickets.changePassword(
-        {
-          user_id: userId,
-          ...(orgId ? { organization_id: orgId } : {}),
-          ...(clientId ? { client_id: clientId } : {}),
-          mark_email_as_verified: true,
-        },
-        o,
-      ),
-    );
-    return { url: ticket.ticket };
+    const clientName = step.clientName;
+    return this.withClientIds(clientName ? [clientName] : [], async (ids) => {
+      const clientId = clientName ? ids[clientName] : undefined;
+      const ticket = await this.call('POST /tickets/password-change', (o) =>
+        this.api.tickets.changePassword(
+          {
+            user_id: userId,
+            ...(orgId ? { organization_id: orgId } : {}),
+            ...(clientId ? { client_id: clientId } : {}),
+            mark_email_as_verified: true,
+          },
+          o,
+        ),
+      );
+      return { url: ticket.ticket };
+    });
   }
 
   private async deleteAdminUser(email: string, context: StepContext): Promise<StepOutcome> {
@@ -1072,12 +1100,12 @@ class SdkTenant implements Auth0Tenant {
         const found = await this.connectionByName(step.connectionName);
         if (!found) return absent;
         const enabled = new Set(await this.enabledClientIds(found.id));
-        const clients = await this.listClients();
         const ids: Record<string, string> = { [`connection:${step.connectionName}`]: found.id };
         for (const name of step.clientNames) {
-          const client = SdkTenant.clientNamed(clients, name);
-          if (!client || !enabled.has(client.clientId)) return absent;
-          ids[`client:${name}`] = client.clientId;
+          // A stale cached id reads as absent: carrying the step out again is harmless and asks afresh.
+          const clientId = await this.clients.idOf(name);
+          if (!clientId || !enabled.has(clientId)) return absent;
+          ids[`client:${name}`] = clientId;
         }
         return done(ids);
       }
@@ -1096,7 +1124,7 @@ class SdkTenant implements Auth0Tenant {
       }
       case 'add-client-urls':
       case 'remove-client-urls': {
-        const client = SdkTenant.clientNamed(await this.listClients(), step.clientName);
+        const client = await this.readClientUrls(step.clientName);
         if (!client) return step.kind === 'remove-client-urls' ? done() : absent;
         const lists: (keyof UrlLists)[] = ['callbacks', 'logoutUrls', 'webOrigins'];
         const adding = step.kind === 'add-client-urls';

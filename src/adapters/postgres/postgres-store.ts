@@ -12,12 +12,13 @@
  * - `withClientLock` holds a session-level advisory lock on a dedicated connection of the pool for as long as `fn`
  *   runs. Holders in one process queue in memory first, so a process never ties up more than one connection per
  *   client lock (otherwise waiters could take every connection the holder's `fn` needs: a deadlock).
+ * - Bulk-apply batches are in `postgres-batches.ts` (schema: `migrations/0009_bulk_batches.sql`).
  */
 import { OrgadminError } from '../../domain/errors.js';
 import type pg from 'pg';
 import { eventsOfFinishedRun, subscribes, type EventType } from '../../domain/lifecycle-events.js';
 import { redactSecrets, SECRET_FIELDS, type OrgSpec } from '../../domain/org-spec.js';
-import type { Step } from '../../domain/plan.js';
+import type { Step, StepResult } from '../../domain/plan.js';
 import type { KnownIds } from '../../ports/auth0-tenant.js';
 import type {
   AppData,
@@ -35,7 +36,9 @@ import type {
   TenantRecord,
   UrlLists,
 } from '../../ports/store.js';
+import { createPostgresBatches } from './postgres-batches.js';
 import type { SecretBox } from './secret-box.js';
+import { withAdvisoryLock } from './advisory-lock.js';
 import { transaction } from './transaction.js';
 
 export interface PostgresStoreOptions {
@@ -133,6 +136,7 @@ type StepRow = {
   status: StepStatus;
   attempts: number;
   outcome: KnownIds | null;
+  result: StepResult | null;
   last_error: string | null;
   started_at: Date | null;
   finished_at: Date | null;
@@ -165,6 +169,7 @@ type IntentRow = {
   remove: unknown;
   state: 'pending' | 'settled';
   revision: string;
+  added: unknown;
 };
 
 export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions): Store {
@@ -221,6 +226,7 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
     status: row.status,
     attempts: row.attempts,
     outcome: row.outcome ?? undefined,
+    result: row.result ?? undefined,
     lastError: row.last_error ?? undefined,
     startedAt: row.started_at ?? undefined,
     finishedAt: row.finished_at ?? undefined,
@@ -326,6 +332,8 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
   }
 
   return {
+    ...createPostgresBatches(pool, { seal, open }),
+
     createRun: (input) => {
       const { orgName, tenant, kind, desired, requestedBy } = input;
       if ((kind === 'apply') !== (desired !== undefined)) {
@@ -469,14 +477,15 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
       ),
 
     // What a hook returned stays on its step until the run succeeds (finishRun).
-    markStepDone: (runId, index, outcome, appData) =>
+    markStepDone: (runId, index, outcome, appData, result) =>
       updateStep(
         runId,
         index,
-        `status = 'done', outcome = $3::jsonb, app_data = $4::jsonb, finished_at = now()`,
+        `status = 'done', outcome = $3::jsonb, app_data = $4::jsonb, result = $5::jsonb, finished_at = now()`,
         [
           outcome === undefined ? null : JSON.stringify(outcome),
           appData === undefined ? null : JSON.stringify(appData),
+          result === undefined ? null : JSON.stringify(result),
         ],
       ),
 
@@ -647,7 +656,9 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
     withClientLock: (tenant, clientName, fn) =>
       // Holders in this process queue here first, so a process waits on the advisory lock with one connection
       // per client however many runs want it: waiting on connections the holder's `fn` needs would deadlock.
-      localTurn(localLocks, `${tenant}|${clientName}`, () => withAdvisoryLock(pool, tenant, clientName, fn)),
+      localTurn(localLocks, `${tenant}|${clientName}`, () =>
+        withClientAdvisoryLock(pool, tenant, clientName, fn),
+      ),
 
     recordClientUrlIntent: (intent) =>
       transaction(pool, async (client) => {
@@ -676,9 +687,11 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
                 { add, remove },
               )
             : { add, remove };
+        // What an earlier reconciliation added belongs to the intent it settled, not to this one.
         await client.query(
           `UPDATE client_url_intents
-           SET add = $4::jsonb, remove = $5::jsonb, state = 'pending', revision = revision + 1, updated_at = now()
+           SET add = $4::jsonb, remove = $5::jsonb, state = 'pending', revision = revision + 1, added = NULL,
+             updated_at = now()
            WHERE tenant = $1 AND client_name = $2 AND org_name = $3`,
           [...keys, JSON.stringify(merged.add), JSON.stringify(merged.remove)],
         );
@@ -719,18 +732,33 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
       });
     },
 
-    async settleClientUrlIntents(tenant, clientName, orgNames) {
+    async settleClientUrlIntents(tenant, clientName, orgNames, added) {
       if (orgNames.length === 0) return;
       const keys = orgNames.map((orgName) => intentKey(tenant, clientName, orgName));
       // An intent recorded again after it was read (a newer revision) stays pending: it was not applied.
       await pool.query(
-        `UPDATE client_url_intents AS intent SET state = 'settled', updated_at = now()
-         FROM unnest($3::text[], $4::bigint[]) AS settled(org_name, revision)
+        `UPDATE client_url_intents AS intent SET state = 'settled', added = settled.added, updated_at = now()
+         FROM unnest($3::text[], $4::bigint[], $5::jsonb[]) AS settled(org_name, revision, added)
          WHERE intent.tenant = $1 AND intent.client_name = $2 AND intent.org_name = settled.org_name
            AND intent.state = 'pending' AND (settled.revision IS NULL OR intent.revision = settled.revision)`,
-        [tenant, clientName, orgNames, keys.map((key) => readRevisions.get(key) ?? null)],
+        [
+          tenant,
+          clientName,
+          orgNames,
+          keys.map((key) => readRevisions.get(key) ?? null),
+          orgNames.map((orgName) => JSON.stringify(normalizeUrls(added?.[orgName]))),
+        ],
       );
       for (const key of keys) readRevisions.delete(key);
+    },
+
+    async clientUrlsAdded(tenant, clientName, orgName) {
+      const { rows } = await pool.query<Pick<IntentRow, 'state' | 'added'>>(
+        `SELECT state, added FROM client_url_intents WHERE tenant = $1 AND client_name = $2 AND org_name = $3`,
+        [tenant, clientName, orgName],
+      );
+      const row = rows[0];
+      return row?.state === 'settled' ? normalizeUrls(row.added) : undefined;
     },
 
     async registerTenant(tenant, actor) {
@@ -801,37 +829,14 @@ async function localTurn<T>(
  * Holds the session-level advisory lock (CLIENT_LOCK_NAMESPACE, hashtext('<tenant>|<client>')) on a dedicated
  * pooled connection while `fn` runs; a hash collision only serializes two clients needlessly.
  */
-async function withAdvisoryLock<T>(
+async function withClientAdvisoryLock<T>(
   pool: pg.Pool,
   tenant: string,
   clientName: string,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  // A checked-out client has no error listener: a dropped connection must fail the next query, not the process.
-  const ignore = (): void => undefined;
-  client.on('error', ignore);
-  const key = [CLIENT_LOCK_NAMESPACE, `${tenant}|${clientName}`];
-  try {
-    await client.query('SELECT pg_advisory_lock($1::int, hashtext($2))', key);
-  } catch (error) {
-    client.removeListener('error', ignore);
-    client.release(true);
-    throw error;
-  }
-  let unlocked = false;
-  try {
-    return await fn();
-  } finally {
-    try {
-      await client.query('SELECT pg_advisory_unlock($1::int, hashtext($2))', key);
-      unlocked = true;
-    } catch {
-      // Discarding the session below releases its advisory locks.
-    }
-    client.removeListener('error', ignore);
-    client.release(!unlocked);
-  }
+  const locked = await withAdvisoryLock(pool, CLIENT_LOCK_NAMESPACE, `${tenant}|${clientName}`, fn);
+  return locked!.value;
 }
 
 function limitOf(limit: number | undefined): number {

@@ -1,7 +1,8 @@
 /**
  * `orgadmin org plan|apply|list|show|delete` and `orgadmin runs` / `orgadmin run show`: the CLI face of the engine.
  * Without a worker process running, `apply` and `delete` carry out their runs themselves, so one command is enough
- * on a laptop or in CI; the runs are the same durable runs a worker would execute.
+ * on a laptop or in CI; the runs are the same durable runs a worker would execute. Applying several organizations
+ * records them as one batch, which the portal's Bulk apply page shows as well.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { describeStep, type Step } from '../../domain/plan.js';
 import { parseSpecs } from '../../domain/spec-document.js';
 import { RUN_BUSY, RunBusyError, startWorker } from '../../engine/worker.js';
 import type { RunRecord } from '../../ports/store.js';
+import { createBulkApplyService } from '../../services/bulk-apply.js';
+import type { GitopsService } from '../../services/gitops.js';
 import { createOrganizationService } from '../../services/organizations.js';
 import { printErr, type Command } from '../command.js';
 
@@ -26,6 +29,9 @@ const HELP = `Usage:
   orgadmin org delete NAME [--dry-run] [--json]     deprovision what orgadmin created for it
   orgadmin runs [--org NAME] [--json]               recent runs
   orgadmin run show ID [--json]                     one run and its steps
+
+In GitOps mode (ORGADMIN_MODE=gitops) apply and delete commit each organization's change to the organization
+repository instead (--reason TEXT goes into the commit message); \`orgadmin deploy\` applies them.
 `;
 
 const print = (line: string): void => {
@@ -228,6 +234,83 @@ function who(): string {
   return `cli:${process.env['USER'] ?? 'unknown'}`;
 }
 
+/**
+ * Applies many organizations as one batch, as an upload in the portal does, so the portal shows its progress and
+ * summary too. Each run is started through the organization service (a creation, or an update of an existing
+ * organization); one that cannot start (e.g. another run of it is unfinished) is reported after the others ran.
+ */
+async function applyAsBatch(
+  orgadmin: Orgadmin,
+  specs: OrgSpec[],
+  source: string,
+  enqueued: (run: RunRecord) => Promise<void>,
+  json: boolean,
+): Promise<void> {
+  const organizations = createOrganizationService(orgadmin, {
+    enqueue: async (runId) => {
+      const run = await orgadmin.store.getRun(runId);
+      if (!run) throw new Error(`run ${runId} is not in the store`);
+      if (!json) printErr(`${run.orgName}: run ${run.id} (${run.kind})`);
+      await enqueued(run);
+    },
+  });
+  const bulk = createBulkApplyService({ store: orgadmin.store, organizations });
+  const batch = await bulk.record(
+    specs,
+    { name: source, format: source.endsWith('.json') ? 'json' : 'yaml' },
+    who(),
+  );
+  if (!json)
+    printErr(`batch ${batch.id}: ${specs.length} organizations (the portal shows it under Bulk apply)`);
+  await bulk.drain(batch.id);
+  const notStarted = (await bulk.get(batch.id)).failures.filter((group) => group.stage === 'start');
+  if (notStarted.length > 0)
+    throw new Error(
+      `not started: ${notStarted
+        .map(
+          (group) =>
+            `${group.examples.map((example) => example.orgName).join(', ')}${group.count > group.examples.length ? `, … ${group.count - group.examples.length} more` : ''} (${group.reason})`,
+        )
+        .join('; ')}`,
+    );
+}
+
+/**
+ * GitOps mode: each organization's change is a commit to the organization repository (an update when the
+ * repository has it, else a creation; names to delete), deployed later by `orgadmin deploy`.
+ */
+async function commitChanges(
+  orgadmin: Orgadmin,
+  gitops: GitopsService,
+  changes: OrgSpec[] | string[],
+  options: { json?: boolean | undefined; reason?: string | undefined },
+): Promise<number> {
+  const commits = createOrganizationService(orgadmin, {
+    enqueue: () => Promise.reject(new Error('GitOps mode queues no run on a change')),
+  }).commits;
+  const results: { name: string; commit: string | null; subject: string | null }[] = [];
+  for (const change of changes) {
+    const name = typeof change === 'string' ? change : change.name;
+    const commit =
+      typeof change === 'string'
+        ? await commits.remove(name, who(), options.reason)
+        : (await gitops.current(name))
+          ? await commits.update(name, change, who(), options.reason)
+          : await commits.create(change, who(), options.reason);
+    results.push({ name, commit: commit?.sha ?? null, subject: commit?.subject ?? null });
+    if (!options.json)
+      print(
+        commit ? `${name}: committed ${commit.sha.slice(0, 12)} ${commit.subject}` : `${name}: unchanged`,
+      );
+  }
+  if (options.json) print(JSON.stringify(results));
+  else
+    printErr(
+      `GitOps mode: ${gitops.repository.location}; \`orgadmin deploy\` applies the commits to the tenant`,
+    );
+  return 0;
+}
+
 async function apply(args: string[], removal: boolean): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -237,6 +320,7 @@ async function apply(args: string[], removal: boolean): Promise<number> {
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
       wait: { type: 'boolean' },
+      reason: { type: 'string' },
     },
   });
   let specs: OrgSpec[] = [];
@@ -263,10 +347,13 @@ async function apply(args: string[], removal: boolean): Promise<number> {
       else for (const [name, steps] of Object.entries(plans)) printPlan(name, steps);
       return 0;
     }
+    if (orgadmin.gitops) return commitChanges(orgadmin, orgadmin.gitops, removal ? names : specs, values);
     const started = Date.now();
     const { runs: results, error } = await runToEnd(
       orgadmin,
       async (enqueued) => {
+        if (!removal && specs.length > 1)
+          return applyAsBatch(orgadmin, specs, values.file!, enqueued, values.json ?? false);
         for (const [index, name] of names.entries()) {
           const existing = await orgadmin.store.getOrg(name);
           if (removal && !existing) throw new Error(`no organization named ${name}`);

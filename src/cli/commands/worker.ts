@@ -30,7 +30,7 @@ Options:
 `;
 
 /**
- * Test hook, composed here only: `ORGADMIN_TEST_CRASH=<step key or kind>@<failpoint>` kills this process with
+ * Test hook, composed in the CLI only (worker, deploy): `ORGADMIN_TEST_CRASH=<step key or kind>@<failpoint>` kills this process with
  * SIGKILL at that failpoint of the first matching step — a crash at an exact instant, for crash-recovery tests.
  */
 export function crashHook(value: string | undefined): EngineDeps['__test__failpoint'] {
@@ -43,7 +43,7 @@ export function crashHook(value: string | undefined): EngineDeps['__test__failpo
     throw new Error(`ORGADMIN_TEST_CRASH must look like <step key or kind>@<${points.join('|')}>`);
   return (failpoint: Failpoint, step: Step) => {
     if (failpoint === point && (step.key === target || step.kind === target)) {
-      process.stderr.write(`orgadmin worker: ORGADMIN_TEST_CRASH: SIGKILL at ${value}\n`);
+      process.stderr.write(`orgadmin[${process.pid}]: ORGADMIN_TEST_CRASH: SIGKILL at ${value}\n`);
       process.kill(process.pid, 'SIGKILL');
     }
   };

@@ -53,6 +53,8 @@ function observeRequest(...specs: (OrgSpec | undefined)[]): ObserveRequest {
       ),
     ),
     clientNames: present.flatMap((s) => s.applications.map((app) => app.client)),
+    // As a plan shown to people reads: with the applications' URL lists, so plans converge to nothing.
+    clientUrls: true,
     adminEmail: present.find((s) => s.admin)?.admin?.email,
     adminRoleName: ORG_ADMIN_ROLE,
   };
@@ -82,7 +84,7 @@ async function apply(steps: Step[], ctx: StepContext, checkReconcile = false): P
     if (checkReconcile)
       expect((await tenant.reconcile(step, ctx)).state, `${step.key} before`).toBe('absent');
     if (step.kind === 'add-client-urls' || step.kind === 'remove-client-urls') {
-      const current = await tenant.readClientUrls(step.clientName);
+      const current = (await tenant.readClientUrls(step.clientName))!;
       await tenant.writeClientUrls(
         current.clientId,
         editUrls(current, step.urls, step.kind === 'add-client-urls'),
@@ -589,11 +591,89 @@ describe('applications', () => {
     expect((await failureOf(tenant.readClientUrls('Twin'))).message).toContain(
       '2 applications are named Twin',
     );
-    expect((await failureOf(tenant.readClientUrls('Nobody'))).retryable).toBe(false);
+    expect(await tenant.readClientUrls('Nobody')).toBeUndefined();
     const urls = { callbacks: ['https://a.example.com/cb'], logoutUrls: [], webOrigins: [] };
     await expect(
       tenant.execute({ kind: 'add-client-urls', key: 'k', clientName: 'Default App', urls }, context('acme')),
     ).rejects.toThrow(/engine/);
+  });
+
+  const enableFor = (connectionName: string, clientNames: string[]): Step => ({
+    kind: 'enable-connection-for-clients',
+    key: `connection:${connectionName}:clients`,
+    connectionName,
+    clientNames,
+  });
+  /** A tenant of its own: its application directory starts empty. */
+  const freshTenant = (): Auth0Tenant =>
+    createSdkTenant({ domain: local.domain, clientId: local.clientId, clientSecret: local.clientSecret });
+  const listings = (): number => requests('GET', /^\/api\/v2\/clients$/);
+  const byId = (): number => requests('GET', /^\/api\/v2\/clients\/[^/]+$/);
+
+  it('lists the applications once per process, however many organizations it observes, and reads lists by id', async () => {
+    const fresh = freshTenant();
+    local.requestLog.clear();
+    for (const name of ['one', 'two', 'three', 'four']) {
+      const observed = await fresh.observe({
+        orgName: name,
+        connectionNames: [UPA],
+        clientNames: ['Default App'],
+        adminRoleName: ORG_ADMIN_ROLE,
+      });
+      // A run's observation: no URL lists (its reconciler reads them), but which applications are enabled.
+      expect(observed.clients).toBeUndefined();
+      expect(observed.connections[0]?.enabledClientNames).toEqual(['Default App']);
+    }
+    expect((await fresh.readClientUrls('Default App'))?.clientId).toBe(defaultAppId);
+    expect((await fresh.readClientUrls('Default App'))?.clientId).toBe(defaultAppId);
+    expect(listings()).toBe(1);
+    expect(byId()).toBe(2);
+  });
+
+  it('lists again when a cached id is stale (deleted and created again, or renamed) and then succeeds', async () => {
+    const fresh = freshTenant();
+    const first = await api.clients.create({ name: 'Phoenix', callbacks: ['https://first.example.com/cb'] });
+    expect((await fresh.readClientUrls('Phoenix'))?.clientId).toBe(first.client_id);
+
+    // Deleted and created again under the same name: GET by the cached id is a 404.
+    await api.clients.delete(first.client_id!);
+    const second = await api.clients.create({
+      name: 'Phoenix',
+      callbacks: ['https://second.example.com/cb'],
+    });
+    local.requestLog.clear();
+    expect(await fresh.readClientUrls('Phoenix')).toEqual({
+      clientId: second.client_id,
+      callbacks: ['https://second.example.com/cb'],
+      logoutUrls: [],
+      webOrigins: [],
+    });
+    expect(listings()).toBe(1);
+
+    // Renamed, and another application took the name: the cached id answers with another name.
+    await api.clients.update(second.client_id!, { name: 'Phoenix (old)' });
+    const third = await api.clients.create({ name: 'Phoenix' });
+    expect((await fresh.readClientUrls('Phoenix'))?.clientId).toBe(third.client_id);
+
+    // A write-side call with a stale id (a 404 from PATCH /connections/{id}/clients) lists again and succeeds.
+    await api.clients.delete(third.client_id!);
+    const fourth = await api.clients.create({ name: 'Phoenix' });
+    const connection = await api.connections.create({ name: 'phoenix-db', strategy: 'auth0' });
+    local.requestLog.clear();
+    expect(await fresh.execute(enableFor('phoenix-db', ['Phoenix']), context('phoenix'))).toEqual({
+      ids: { 'connection:phoenix-db': connection.id, 'client:Phoenix': fourth.client_id },
+    });
+    expect(listings()).toBe(1);
+    const enabled = await api.connections.clients.get(connection.id!, { take: 100 });
+    expect(enabled.data.map((client) => client.client_id)).toEqual([fourth.client_id]);
+
+    // Gone for good: no application by that name (after one more listing), and a write to it is retried.
+    await api.clients.delete(fourth.client_id!);
+    expect(await fresh.readClientUrls('Phoenix')).toBeUndefined();
+    const write = await failureOf(
+      fresh.writeClientUrls(fourth.client_id!, { callbacks: [], logoutUrls: [], webOrigins: [] }),
+    );
+    expect(write.retryable).toBe(true);
   });
 
   it('enables a connection for more than 50 applications in batches of 50', async () => {
@@ -601,12 +681,7 @@ describe('applications', () => {
     for (const name of names) await api.clients.create({ name });
     const connection = await api.connections.create({ name: 'batch-db', strategy: 'auth0' });
     local.requestLog.clear();
-    const step: Step = {
-      kind: 'enable-connection-for-clients',
-      key: 'b',
-      connectionName: 'batch-db',
-      clientNames: names,
-    };
+    const step = enableFor('batch-db', names);
     await tenant.execute(step, context('batch'));
     expect(requests('PATCH', /^\/api\/v2\/connections\/[^/]+\/clients$/)).toBe(2);
     const enabled = await api.connections.clients.get(connection.id!, { take: 100 });

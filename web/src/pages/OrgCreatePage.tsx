@@ -2,7 +2,8 @@
  * `/organizations/new`: the create wizard — Basics, Connections, Applications, Administrator, Review. Each step is
  * checked with the server's schema before "Next"; Review asks the server for the plan (nothing is written) and lists
  * exactly the steps the run will execute; "Create organization" starts the run and opens the organization's page,
- * where its timeline is live.
+ * where its timeline is live. In GitOps mode Review also takes a reason for the commit message, "Commit
+ * organization" commits the spec, and the page then shows the commit and the way to deploy it.
  */
 import { useEffect, useRef, useState } from 'react';
 
@@ -11,14 +12,17 @@ import {
   isAbort,
   request,
   type Catalog,
+  type Committed,
   type Organization,
   type Plan,
   type Run,
   type SpecIssue,
 } from '../api.js';
+import { CommittedNotice, ReasonField, reasonBody } from '../components/GitOps.js';
 import { ErrorState, Loading } from '../components/ui.js';
 import { useDocumentTitle, useFetch } from '../hooks.js';
-import { navigate } from '../router.js';
+import { Link, navigate } from '../router.js';
+import { useSession } from '../session.js';
 import { IssueSummary, IssuesContext, focusField } from '../spec-form/fields.js';
 import { WIZARD_STEPS, emptyForm, stepOfPath } from '../spec-form/model.js';
 import { PlanSteps, WithSpecPreview } from '../spec-form/review.js';
@@ -34,6 +38,32 @@ import { ISOLATION_LABEL } from './OrganizationsPage.js';
 const REVIEW = WIZARD_STEPS.length - 1;
 
 export function OrgCreatePage() {
+  const [committed, setCommitted] = useState<{ name: string; result: Committed } | null>(null);
+  if (committed) return <CreateCommitted name={committed.name} result={committed.result} />;
+  return <CreateWizard onCommitted={(name, result) => setCommitted({ name, result })} />;
+}
+
+/** GitOps mode, after "Commit organization": the commit, in place of the wizard. */
+function CreateCommitted({ name, result }: { name: string; result: Committed }) {
+  useDocumentTitle(`${name} committed`);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => headingRef.current?.focus(), []);
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link to="/organizations">Organizations</Link> <span aria-hidden="true">›</span> New
+      </p>
+      <h1 ref={headingRef} tabIndex={-1}>
+        Organization {name} committed
+      </h1>
+      <CommittedNotice committed={result}>
+        <Link to="/organizations">Back to organizations</Link>
+      </CommittedNotice>
+    </>
+  );
+}
+
+function CreateWizard({ onCommitted }: { onCommitted: (name: string, result: Committed) => void }) {
   useDocumentTitle('Create organization');
   const catalog = useFetch<Catalog>('/api/v1/catalog');
   const sf = useSpecForm(emptyForm);
@@ -129,7 +159,7 @@ export function OrgCreatePage() {
           {step === 2 && <ApplicationsSection form={sf.form} setForm={sf.setForm} catalog={catalog} />}
           {step === 3 && <AdminSection form={sf.form} setForm={sf.setForm} />}
           {step === REVIEW ? (
-            <ReviewStep sf={sf} onBack={() => goTo(step - 1)} goTo={goTo} />
+            <ReviewStep sf={sf} onBack={() => goTo(step - 1)} goTo={goTo} onCommitted={onCommitted} />
           ) : (
             <div className="form-actions">
               {step > 0 ? (
@@ -199,11 +229,15 @@ function ReviewStep({
   sf,
   onBack,
   goTo,
+  onCommitted,
 }: {
   sf: SpecFormState;
   onBack: () => void;
   goTo: (step: number, focusPath?: string) => void;
+  onCommitted: (name: string, result: Committed) => void;
 }) {
+  const { gitops } = useSession();
+  const [reason, setReason] = useState('');
   const [plan, setPlan] = useState<Plan | null>(null);
   const [planError, setPlanError] = useState<Error | null>(null);
   const [planAttempt, setPlanAttempt] = useState(0);
@@ -239,14 +273,14 @@ function ReviewStep({
     setCreateError(null);
     const spec = sf.spec;
     try {
-      const result = await request<{ organization: Organization; run: Run }>(
+      const result = await request<{ organization: Organization; run: Run } | Committed>(
         'POST',
         '/api/v1/organizations',
-        {
-          body: { spec },
-        },
+        { body: gitops ? { spec, ...reasonBody(reason) } : { spec } },
       );
-      navigate(`/organizations/${encodeURIComponent(result.organization.name)}`);
+      // GitOps mode answers with the commit: the organization exists (and has a page) only once deployed.
+      if ('commit' in result) onCommitted(plan?.name ?? sf.form.name, result);
+      else navigate(`/organizations/${encodeURIComponent(result.organization.name)}`);
     } catch (failure) {
       if (failure instanceof ApiError && failure.code === 'spec.invalid') {
         setServerIssues(failure.issues);
@@ -307,7 +341,7 @@ function ReviewStep({
                 <p>Go back and choose another name, or edit the existing organization instead.</p>
               </div>
             )}
-            <h3>This will create:</h3>
+            <h3>{gitops ? 'Once deployed, this will create:' : 'This will create:'}</h3>
             {plan.steps.length === 0 ? (
               <p className="muted">Nothing: Auth0 already matches this spec.</p>
             ) : (
@@ -327,6 +361,16 @@ function ReviewStep({
         />
       )}
 
+      {gitops && (
+        <>
+          <p className="hint">
+            GitOps mode: this commits the organization to <code>{gitops.repository}</code> ({gitops.branch}).
+            Auth0 and the organizations list change when the commit is deployed to {gitops.env}.
+          </p>
+          <ReasonField value={reason} onChange={setReason} />
+        </>
+      )}
+
       <div className="form-actions">
         <button type="button" onClick={onBack}>
           Back
@@ -337,7 +381,13 @@ function ReviewStep({
           disabled={!plan || plan.exists || creating || clientIssues.length > 0}
           onClick={() => void create()}
         >
-          {creating ? 'Creating…' : 'Create organization'}
+          {gitops
+            ? creating
+              ? 'Committing…'
+              : 'Commit organization'
+            : creating
+              ? 'Creating…'
+              : 'Create organization'}
         </button>
       </div>
     </>

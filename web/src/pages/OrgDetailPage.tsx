@@ -2,22 +2,25 @@
  * `/organizations/:name`: the organization, its current (or latest) run as a live timeline, the Auth0 objects it
  * owns, what the application's hooks returned for it (with a link to its lifecycle events), its spec, run history
  * and audit trail; Edit (operator) and Remove (admin, after a recent sign-in, confirmed
- * by typing the name). Back from re-authentication with `?remove=1`, the remove dialog opens again.
+ * by typing the name). Back from re-authentication with `?remove=1`, the remove dialog opens again. In GitOps mode
+ * the page shows what is deployed, and Remove commits the removal (with an optional reason) and shows the commit.
  */
 import { useEffect, useRef, useState } from 'react';
 
 import {
   api,
   ApiError,
-  loginUrl,
   orgPath,
   query,
   type AuditEntry,
+  type Committed,
   type Organization,
   type Page,
   type RemovalPlan,
   type Run,
 } from '../api.js';
+import { FreshSignInNeeded, TypedConfirmation } from '../components/Confirm.js';
+import { CommittedNotice, DeployedStateNote, ReasonField, reasonBody } from '../components/GitOps.js';
 import { Modal } from '../components/Modal.js';
 import { RunTimeline, useRunStream } from '../components/RunTimeline.js';
 import { RunsTable } from '../components/RunsTable.js';
@@ -118,6 +121,8 @@ export function OrgDetailPage({ name }: { name: string }) {
           )}
         </div>
       </div>
+
+      <DeployedStateNote subject="This page" />
 
       <dl className="facts">
         <div>
@@ -384,20 +389,25 @@ function RemoveDialog({
   onRemoved: () => void;
 }) {
   const session = useSession();
+  const { gitops } = session;
   const plan = useFetch<RemovalPlan>(`${orgPath(name)}/removal-plan`);
+  const [reason, setReason] = useState('');
+  const [committed, setCommitted] = useState<Committed | null>(null);
   const [confirmation, setConfirmation] = useState('');
   const [needsReauth, setNeedsReauth] = useState(() => !session.recentlyAuthenticated());
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
-  const reauthUrl = loginUrl(`/organizations/${encodeURIComponent(name)}?remove=1`, true);
-
   async function remove(): Promise<void> {
     setSubmitting(true);
     setError(null);
     try {
-      await api.delete<{ run: Run }>(orgPath(name));
-      onRemoved();
+      const result = await api.delete<{ run: Run } | Committed>(
+        `${orgPath(name)}${gitops ? query(reasonBody(reason)) : ''}`,
+      );
+      // GitOps mode answers with the commit: nothing is removed until it is deployed.
+      if ('commit' in result) setCommitted(result);
+      else onRemoved();
     } catch (failure) {
       if (failure instanceof ApiError && failure.code === 'auth.reauthentication_required')
         setNeedsReauth(true);
@@ -408,24 +418,20 @@ function RemoveDialog({
 
   return (
     <Modal title={`Remove organization ${name}`} onClose={onClose}>
-      {needsReauth ? (
-        <>
-          <p>
-            Removing an organization needs a recent sign-in. Sign in again, then confirm the removal here.
-          </p>
-          <div className="dialog-actions">
-            <button
-              type="button"
-              className="button-primary"
-              onClick={() => window.location.assign(reauthUrl)}
-            >
-              Sign in again to remove
-            </button>
-            <button type="button" onClick={onClose}>
-              Cancel
-            </button>
-          </div>
-        </>
+      {committed ? (
+        <CommittedNotice committed={committed}>
+          <button type="button" className="button-small" onClick={onClose}>
+            Close
+          </button>
+        </CommittedNotice>
+      ) : needsReauth ? (
+        <FreshSignInNeeded
+          action="remove"
+          returnTo={`/organizations/${encodeURIComponent(name)}?remove=1`}
+          onClose={onClose}
+        >
+          Removing an organization needs a recent sign-in. Sign in again, then confirm the removal here.
+        </FreshSignInNeeded>
       ) : (
         <form
           onSubmit={(event) => {
@@ -443,7 +449,9 @@ function RemoveDialog({
             <Loading label="Loading what will be removed…" />
           ) : (
             <>
-              <p className="dialog-subtitle">This will delete:</p>
+              <p className="dialog-subtitle">
+                {gitops ? 'Once deployed, this will delete:' : 'This will delete:'}
+              </p>
               {plan.data.steps.length === 0 ? (
                 <p className="muted">Nothing in Auth0.</p>
               ) : (
@@ -465,20 +473,14 @@ function RemoveDialog({
               )}
             </>
           )}
-          <div className="field">
-            <label htmlFor="remove-confirm">Type the organization name to confirm</label>
-            <p className="hint" id="remove-confirm-hint">
-              Type <code>{name}</code> exactly. This cannot be undone.
-            </p>
-            <input
-              id="remove-confirm"
-              value={confirmation}
-              autoComplete="off"
-              spellCheck={false}
-              aria-describedby="remove-confirm-hint"
-              onChange={(event) => setConfirmation(event.target.value)}
-            />
-          </div>
+          <TypedConfirmation
+            label="Type the organization name to confirm"
+            expected={name}
+            value={confirmation}
+            onChange={setConfirmation}
+            note={gitops ? 'A rollback can bring it back, with new Auth0 ids.' : 'This cannot be undone.'}
+          />
+          {gitops && <ReasonField value={reason} onChange={setReason} />}
           {error && (
             <p className="error-text" role="alert">
               {error}
@@ -490,7 +492,13 @@ function RemoveDialog({
               className="button-danger"
               disabled={confirmation !== name || submitting || !plan.data}
             >
-              {submitting ? 'Removing…' : 'Remove organization'}
+              {gitops
+                ? submitting
+                  ? 'Committing…'
+                  : 'Commit removal'
+                : submitting
+                  ? 'Removing…'
+                  : 'Remove organization'}
             </button>
             <button type="button" onClick={onClose}>
               Cancel

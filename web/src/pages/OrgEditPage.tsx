@@ -3,15 +3,36 @@
  * server for the update plan (nothing is written) and shows what changes — field by field, before → after — and the
  * steps; "Apply changes" starts the run and opens the organization's page.
  *
+ * In GitOps mode the review also takes a reason for the commit message, "Commit changes" commits the spec, and the
+ * page then shows the commit and the way to deploy it. The form starts from the deployed spec (the only one the API
+ * serves), so the page warns when committed changes are waiting for a deploy.
+ *
  * Secrets: the server shows a set secret as "(set)". The form leaves the field blank and, when it stays blank, sends
  * "(set)" back unchanged, which the server reads as "keep the current secret" (see spec-form/model.ts).
  */
 import { useEffect, useRef, useState } from 'react';
 
-import { ApiError, orgPath, request, type Catalog, type Organization, type Plan, type Run } from '../api.js';
+import {
+  ApiError,
+  orgPath,
+  request,
+  type Catalog,
+  type Committed,
+  type Organization,
+  type Plan,
+  type Run,
+} from '../api.js';
+import {
+  CommittedNotice,
+  ReasonField,
+  changeCount,
+  reasonBody,
+  usePendingChanges,
+} from '../components/GitOps.js';
 import { ErrorState, Loading } from '../components/ui.js';
 import { useDocumentTitle, useFetch } from '../hooks.js';
 import { Link, navigate } from '../router.js';
+import { useSession } from '../session.js';
 import { IssueSummary, IssuesContext } from '../spec-form/fields.js';
 import { KIND_LABEL, formFromSpec } from '../spec-form/model.js';
 import { DiffTable, PlanSteps, WithSpecPreview, diffSpecs, type DiffRow } from '../spec-form/review.js';
@@ -45,6 +66,9 @@ export function OrgEditPage({ name }: { name: string }) {
 }
 
 function SpecEditor({ org }: { org: Organization }) {
+  const { gitops } = useSession();
+  const [reason, setReason] = useState('');
+  const [committed, setCommitted] = useState<Committed | null>(null);
   const catalog = useFetch<Catalog>('/api/v1/catalog');
   const sf = useSpecForm(() => formFromSpec(org.spec));
   const [plan, setPlan] = useState<Plan | null>(null);
@@ -56,11 +80,15 @@ function SpecEditor({ org }: { org: Organization }) {
   const orgUrl = `/organizations/${encodeURIComponent(org.name)}`;
 
   // Focus moves to the issue summary or to the review once they are on screen (after React's commit).
-  const [focusRequest, setFocusRequest] = useState<{ target: 'summary' | 'review' } | null>(null);
-  const requestFocus = (target: 'summary' | 'review'): void => setFocusRequest({ target });
+  const [focusRequest, setFocusRequest] = useState<{ target: 'summary' | 'review' | 'committed' } | null>(
+    null,
+  );
+  const requestFocus = (target: 'summary' | 'review' | 'committed'): void => setFocusRequest({ target });
+  const committedRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     if (focusRequest?.target === 'summary') summaryRef.current?.focus();
     if (focusRequest?.target === 'review') reviewRef.current?.focus();
+    if (focusRequest?.target === 'committed') committedRef.current?.focus();
   }, [focusRequest]);
 
   function handleFailure(failure: unknown, spec: unknown): void {
@@ -98,8 +126,17 @@ function SpecEditor({ org }: { org: Organization }) {
     setBusy('applying');
     setError(null);
     try {
-      await request<{ organization: Organization; run: Run }>('PUT', orgPath(org.name), { body: { spec } });
-      navigate(orgUrl);
+      const result = await request<{ organization: Organization; run: Run } | Committed>(
+        'PUT',
+        orgPath(org.name),
+        { body: gitops ? { spec, ...reasonBody(reason) } : { spec } },
+      );
+      // GitOps mode answers with the commit; the organization's page changes only once it is deployed.
+      if ('commit' in result) {
+        setCommitted(result);
+        setBusy(null);
+        requestFocus('committed');
+      } else navigate(orgUrl);
     } catch (failure) {
       handleFailure(failure, spec);
       setBusy(null);
@@ -119,7 +156,8 @@ function SpecEditor({ org }: { org: Organization }) {
         <Link to={orgUrl}>{org.name}</Link> <span aria-hidden="true">›</span> Edit
       </p>
       <h1>Edit {org.displayName ?? org.name}</h1>
-      {org.currentRun && (
+      {gitops && !committed && <GitopsEditNote name={org.name} env={gitops.env} />}
+      {org.currentRun && !gitops && (
         <p className="callout callout-warning">
           A run of this organization is {org.currentRun.state}: changes can be applied when it has finished.
         </p>
@@ -129,19 +167,29 @@ function SpecEditor({ org }: { org: Organization }) {
         <ErrorState title={errorTitle} error={error} />
       )}
 
-      {plan ? (
+      {committed ? (
+        <section aria-labelledby="committed-title">
+          <h2 id="committed-title" ref={committedRef} tabIndex={-1}>
+            Changes committed
+          </h2>
+          <CommittedNotice committed={committed}>
+            <Link to={orgUrl}>Back to the organization</Link>
+          </CommittedNotice>
+        </section>
+      ) : plan ? (
         <section className="review" aria-labelledby="review-title">
           <h2 id="review-title" ref={reviewRef} tabIndex={-1}>
             Review changes
           </h2>
           <h3>Changed fields</h3>
           <DiffTable rows={withSecretChanges(diffSpecs(plan.before, plan.after), sf.form.connections)} />
-          <h3>This will run:</h3>
+          <h3>{gitops ? 'Once deployed, this will run:' : 'This will run:'}</h3>
           {plan.steps.length === 0 ? (
             <p className="muted">No steps: Auth0 already matches this spec.</p>
           ) : (
             <PlanSteps steps={plan.steps} label="Steps to be executed" />
           )}
+          {gitops && <ReasonField value={reason} onChange={setReason} />}
           <div className="form-actions">
             <button type="button" onClick={() => setPlan(null)}>
               Back to editing
@@ -152,7 +200,13 @@ function SpecEditor({ org }: { org: Organization }) {
               disabled={busy !== null}
               onClick={() => void apply()}
             >
-              {busy === 'applying' ? 'Applying…' : 'Apply changes'}
+              {gitops
+                ? busy === 'applying'
+                  ? 'Committing…'
+                  : 'Commit changes'
+                : busy === 'applying'
+                  ? 'Applying…'
+                  : 'Apply changes'}
             </button>
           </div>
         </section>
@@ -193,6 +247,29 @@ function SpecEditor({ org }: { org: Organization }) {
         </WithSpecPreview>
       )}
     </IssuesContext>
+  );
+}
+
+/** The spec being edited is the deployed one: committed changes not deployed yet would be replaced by it. */
+function GitopsEditNote({ name, env }: { name: string; env: string }) {
+  const pending = usePendingChanges();
+  if (pending && pending.changes.length > 0)
+    return (
+      <div className="callout callout-warning">
+        <p className="callout-title">
+          {changeCount(pending)} not deployed to {env} yet
+        </p>
+        <p>
+          This form starts from the spec deployed to {env}. If one of those commits changed {name}, committing
+          this form replaces that change. <Link to="/history">Deploy them first</Link> to start from them.
+        </p>
+      </div>
+    );
+  return (
+    <p className="hint">
+      GitOps mode: committing replaces the repository&apos;s spec of {name} with this one; Auth0 changes when
+      the commit is deployed to {env}.
+    </p>
   );
 }
 

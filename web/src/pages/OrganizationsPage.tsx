@@ -1,7 +1,8 @@
 /**
  * `/organizations`: one page of organizations at a time (cursor paging, 50 a page), searched on the server — the
  * search box is debounced and every new request aborts the stale one, so the list stays responsive with 100,000
- * organizations. Filters live in the address bar; run events refresh the status of the rows on screen.
+ * organizations. Filters live in the address bar; run events refresh the status of the rows on screen. In GitOps
+ * mode the list is what is deployed, which a note says, with the committed changes still waiting for a deploy.
  */
 import { useEffect, useRef, useState } from 'react';
 
@@ -14,6 +15,7 @@ import {
   type OrgSummary,
   type Page,
 } from '../api.js';
+import { DeployedStateNote } from '../components/GitOps.js';
 import { PagedList, usePagedFetch } from '../components/PagedList.js';
 import { EmptyState, FilterInput, FilterSelect, StatusBadge, TableWrap, Time } from '../components/ui.js';
 import { useDebounced, useDelayedFlag, useDocumentTitle } from '../hooks.js';
@@ -55,6 +57,8 @@ export function OrganizationsPage() {
           </button>
         )}
       </div>
+
+      <DeployedStateNote subject="This list" />
 
       <form
         className="filters"
@@ -113,7 +117,11 @@ export function OrganizationsPage() {
             <EmptyState title="No organizations yet">
               {session.isOperator ? (
                 <>
-                  <p>Create the first customer organization: it is set up in Auth0 as one durable run.</p>
+                  <p>
+                    {session.gitops
+                      ? 'Create the first customer organization: it becomes a commit, and a deploy sets it up in Auth0.'
+                      : 'Create the first customer organization: it is set up in Auth0 as one durable run.'}
+                  </p>
                   <button
                     type="button"
                     className="button-primary"
