@@ -5,7 +5,13 @@
  */
 import { auth0LocalCommand } from './commands/auth0-local.js';
 import { eventsCommand } from './commands/events.js';
-import { deployCommand, driftCommand, historyCommand, rollbackCommand } from './commands/gitops.js';
+import {
+  deployCommand,
+  driftCommand,
+  gitopsCommand,
+  historyCommand,
+  rollbackCommand,
+} from './commands/gitops.js';
 import { hooksCommand } from './commands/hooks.js';
 import { orgCommand, runCommand, runsCommand } from './commands/org.js';
 import { serveCommand } from './commands/serve.js';
@@ -29,6 +35,7 @@ const COMMANDS: Command[] = [
   rollbackCommand,
   driftCommand,
   historyCommand,
+  gitopsCommand,
   auth0LocalCommand,
 ];
 

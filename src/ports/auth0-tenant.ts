@@ -6,7 +6,7 @@
  * Everything an implementation creates carries the ownership tag (`metadata.orgadmin_org = <organization name>`;
  * users: `app_metadata.orgadmin_org`), and it never updates or deletes an object without that tag.
  */
-import type { Observed, Step, UrlLists } from '../domain/plan.js';
+import type { Observed, OrgConnectionSettings, OrgSettings, Step, UrlLists } from '../domain/plan.js';
 
 /** Ids learnt while a run executes, keyed `organization`, `connection:<name>`, `client:<name>`, `role:<name>`, `user:<email>`. */
 export type KnownIds = Record<string, string>;
@@ -76,6 +76,34 @@ export interface Auth0Tenant {
 
   /** What a spec may refer to: the connections no organization owns and the applications (read-only). */
   catalog(): Promise<Catalog>;
+
+  /** Every organization of the tenant with its settings and connection links, for an import (read-only). */
+  listOrganizations(): Promise<TenantOrganization[]>;
+  /**
+   * Tags an organization orgadmin did not create as this one's own (metadata `orgadmin_org`), so plans may update it:
+   * adoption, on an operator's explicit request. Refuses one tagged for another organization.
+   */
+  adoptOrganization(name: string): Promise<void>;
+}
+
+/** An organization as an import finds it in the tenant. */
+export interface TenantOrganization {
+  name: string;
+  displayName?: string | undefined;
+  branding?: OrgSettings['branding'];
+  /** The user's metadata (orgadmin's tags taken out). */
+  metadata: Record<string, string>;
+  /** The organization orgadmin's tag names, when it has one. */
+  owner: string | undefined;
+  connections: {
+    name: string;
+    strategy: string;
+    /** The organization orgadmin's tag on the connection names, when it has one. */
+    owner: string | undefined;
+    /** The connection's options: read only for database connections orgadmin created (nothing secret there). */
+    options?: Record<string, unknown> | undefined;
+    settings: OrgConnectionSettings;
+  }[];
 }
 
 export interface Catalog {

@@ -32,14 +32,16 @@ import { connectionNameFor } from '../domain/naming.js';
 import {
   CONNECTION_KINDS,
   organizationNameSchema,
+  orgSpecSchema,
   redactSecrets,
   type ConnectionKind,
   type OrgSpec,
 } from '../domain/org-spec.js';
 import { describeStep, type Step } from '../domain/plan.js';
-import { invalid } from '../domain/spec-document.js';
+import { invalid, zodIssues } from '../domain/spec-document.js';
 import { executeRun, RetryLaterError, type EngineDeps } from '../engine/run-executor.js';
 import type { RunQueue } from '../engine/worker.js';
+import type { TenantOrganization } from '../ports/auth0-tenant.js';
 import type { Deployment, GitopsState } from '../ports/gitops-state.js';
 import type { CommitAuthor, FileChanges, OrgRepository, RepoCommit } from '../ports/org-repository.js';
 import type { RunRecord, Store } from '../ports/store.js';
@@ -95,6 +97,14 @@ export interface DriftReport {
   drifted: DeployPlanEntry[];
 }
 
+export interface InitReport {
+  /** The organizations written, and where each came from. */
+  imported: { name: string; from: 'orgadmin' | 'tenant'; adopted: boolean }[];
+  /** Organizations left out, and why. */
+  skipped: { name: string; reason: string }[];
+  commit?: RepoCommit | undefined;
+}
+
 export interface GitopsService {
   readonly repository: OrgRepository;
   readonly env: string;
@@ -141,6 +151,18 @@ export interface GitopsService {
     orgs?: string[] | undefined;
     onProgress?: ((name: string) => void) | undefined;
   }): Promise<DriftReport>;
+  /**
+   * Starts a repository from what exists: the organizations this installation applied (live mode), and with
+   * `fromTenant` those the tenant holds — orgadmin's, and with `adopt` others too (tagged as orgadmin's in the tenant).
+   * One commit, recorded as deployed to this environment (the tenant already is that state). The repository must
+   * hold no organization yet. `dryRun` reports without committing or tagging anything.
+   */
+  init(input: {
+    fromTenant?: boolean;
+    adopt?: boolean;
+    dryRun?: boolean;
+    actor: string;
+  }): Promise<InitReport>;
   /** Commits newest first, with the revision each environment has deployed. */
   history(limit?: number): Promise<{ commits: RepoCommit[]; deployments: Deployment[] }>;
 }
@@ -248,6 +270,67 @@ function runView(run: RunRecord): RunRecord {
 
 const viewSteps = (steps: Step[]): DeployPlanEntry['steps'] =>
   steps.map((step) => ({ key: step.key, kind: step.kind, description: describeStep(step) }));
+
+/**
+ * The spec an organization found in the tenant stands for: its settings, its own database connection (the only owned
+ * kind whose options can be read back — an enterprise connection's hold secrets Auth0 does not return), and any other
+ * connection as shared. Untagged organizations only with `adopt`.
+ */
+function specFromTenant(found: TenantOrganization, adopt: boolean): { spec: OrgSpec } | { reason: string } {
+  if (found.owner !== undefined && found.owner !== found.name)
+    return { reason: `tagged as orgadmin's ${found.owner}` };
+  if (found.owner === undefined && !adopt)
+    return { reason: 'not created by orgadmin (--adopt takes it over)' };
+  const connections: unknown[] = [];
+  let database = false;
+  for (const connection of found.connections) {
+    const membership = {
+      assignMembershipOnLogin: connection.settings.assignMembershipOnLogin,
+      showAsButton: connection.settings.showAsButton,
+    };
+    if (connection.owner === undefined) {
+      connections.push({ shared: connection.name, ...membership });
+      continue;
+    }
+    if (connection.owner !== found.name)
+      return { reason: `its connection ${connection.name} belongs to orgadmin's ${connection.owner}` };
+    if (connection.strategy !== 'auth0' || connection.name !== connectionNameFor(found.name, 'database'))
+      return {
+        reason: `its own ${connection.strategy} connection ${connection.name} cannot be read back (Auth0 does not return its secrets); write its spec by hand`,
+      };
+    database = true;
+    const options = connection.options ?? {};
+    connections.push({
+      database: {
+        ...(typeof options['passwordPolicy'] === 'string'
+          ? { passwordPolicy: options['passwordPolicy'] }
+          : {}),
+        ...(typeof options['requires_username'] === 'boolean'
+          ? { requiresUsername: options['requires_username'] }
+          : {}),
+        signupEnabled: connection.settings.isSignupEnabled,
+      },
+      ...membership,
+    });
+  }
+  const candidate = {
+    name: found.name,
+    ...(found.displayName ? { displayName: found.displayName } : {}),
+    isolation: database ? 'isolated-database' : 'shared',
+    ...(Object.keys(found.metadata).length > 0 ? { metadata: found.metadata } : {}),
+    ...(found.branding ? { branding: found.branding } : {}),
+    connections,
+  };
+  const result = orgSpecSchema.safeParse(candidate);
+  if (!result.success)
+    return {
+      reason: `not a valid spec: ${zodIssues(result.error)
+        .map((issue) => `${issue.path} ${issue.message}`)
+        .join('; ')}`,
+    };
+  if (keywordLikeValues(result.data).length > 0) return { reason: 'a value looks like a deploy-cli keyword' };
+  return { spec: result.data };
+}
 
 const VERB: Record<ChangeAction, string> = { create: 'Create', update: 'Update', delete: 'Delete' };
 
@@ -730,6 +813,93 @@ export function createGitopsService(deps: GitopsDeps): GitopsService {
           });
       }
       return { env, revision, compared: names.length, drifted };
+    },
+
+    async init({ fromTenant = false, adopt = false, dryRun = false, actor }) {
+      const head = await repository.head();
+      const existing = head ? await repository.listFiles(head, 'organizations') : [];
+      if (existing.length > 0)
+        throw new OrgadminError(
+          'repository.invalid',
+          `The repository already holds ${existing.length} organization(s); init starts a new one.`,
+        );
+      const specs = new Map<string, { spec: OrgSpec; from: 'orgadmin' | 'tenant'; adopted: boolean }>();
+      const skipped: InitReport['skipped'] = [];
+      // What this installation applied, exactly (secrets included), in the tenant GitOps mode deploys to.
+      for (let after: string | undefined; ;) {
+        const page = await store.listOrgs({ excludeRemoved: true, limit: 500, ...(after ? { after } : {}) });
+        for (const org of page) {
+          if (!org.appliedSpec || org.tenant !== deps.tenant) continue;
+          const issues = keywordLikeValues(org.appliedSpec);
+          if (org.appliedSpec.isolation === 'dedicated-tenant')
+            skipped.push({ name: org.name, reason: 'isolation "dedicated-tenant" needs live mode' });
+          else if (issues.length > 0)
+            skipped.push({ name: org.name, reason: `${issues[0]!.path} ${issues[0]!.message}` });
+          else specs.set(org.name, { spec: org.appliedSpec, from: 'orgadmin', adopted: false });
+        }
+        if (page.length < 500) break;
+        after = page.at(-1)!.name;
+      }
+      if (fromTenant) {
+        const tenant = await deps.engine.tenantFor(deps.tenant);
+        for (const found of await tenant.listOrganizations()) {
+          if (specs.has(found.name)) continue;
+          const imported = specFromTenant(found, adopt);
+          if ('reason' in imported) skipped.push({ name: found.name, reason: imported.reason });
+          else
+            specs.set(found.name, {
+              spec: imported.spec,
+              from: 'tenant',
+              adopted: found.owner === undefined,
+            });
+        }
+      }
+      const imported = [...specs.values()]
+        .map(({ spec, from, adopted }) => ({ name: spec.name, from, adopted }))
+        .sort((a, b) => (a.name < b.name ? -1 : 1));
+      skipped.sort((a, b) => (a.name < b.name ? -1 : 1));
+      if (dryRun || specs.size === 0) return { imported, skipped };
+      const commit = await state.withCommitLock(repository.location, () =>
+        repository.commit({
+          author: authorOf(actor),
+          change: async (read) => {
+            const files: FileChanges = new Map();
+            for (const { spec } of specs.values())
+              for (const file of organizationFiles(spec)) files.set(file.path, file.text);
+            if ((await read(MANIFEST_PATH)) === undefined)
+              files.set(MANIFEST_PATH, manifestText(NEW_MANIFEST));
+            const message = [
+              `Import ${specs.size} organization(s)`,
+              '',
+              `Requested by ${actor} through orgadmin gitops init${fromTenant ? ` --from-tenant${adopt ? ' --adopt' : ''}` : ''}.`,
+              `From this installation: ${imported.filter((entry) => entry.from === 'orgadmin').length}; from the tenant: ${imported.filter((entry) => entry.from === 'tenant').length} (adopted: ${imported.filter((entry) => entry.adopted).length}).`,
+              ...(skipped.length > 0
+                ? ['', 'Left out:', ...skipped.map((entry) => `  ${entry.name}: ${entry.reason}`)]
+                : []),
+            ].join('\n');
+            return { files, message };
+          },
+        }),
+      );
+      for (const { spec } of specs.values()) await state.saveSecrets(spec.name, secretKeywords(spec));
+      await state.settleSecrets([...specs.keys()]);
+      const tenant = await deps.engine.tenantFor(deps.tenant);
+      for (const entry of imported) if (entry.adopted) await tenant.adoptOrganization(entry.name);
+      if (commit) {
+        // The tenant already is this revision: the next deployment starts from it.
+        const deployment = await state.startDeployment({
+          env,
+          fromRevision: undefined,
+          toRevision: commit.sha,
+          requestedBy: actor,
+        });
+        await state.finishDeployment(
+          deployment.id,
+          'succeeded',
+          `imported ${specs.size} organization(s); nothing written to the tenant but adoption tags`,
+        );
+      }
+      return { imported, skipped, commit };
     },
 
     async history(limit = 50) {

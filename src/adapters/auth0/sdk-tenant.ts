@@ -38,6 +38,7 @@ import {
   type ObserveRequest,
   type Reconciliation,
   type StepContext,
+  type TenantOrganization,
   type StepOutcome,
 } from '../../ports/auth0-tenant.js';
 import { classifyAuth0Error } from './classify.js';
@@ -530,6 +531,63 @@ class SdkTenant implements Auth0Tenant {
       adminRoleExists: roleId !== undefined,
       ...(admin ? { admin } : {}),
     };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // import (GitOps' `gitops init --from-tenant`)
+
+  async listOrganizations(): Promise<TenantOrganization[]> {
+    const orgs = await this.all('GET /organizations', (o) => this.api.organizations.list({ take: 50 }, o));
+    const result: TenantOrganization[] = [];
+    // One organization at a time: an import of thousands stays inside the rate budget without a burst.
+    for (const org of orgs) {
+      if (!org.id || !org.name) continue;
+      const metadata = stringMetadata(org.metadata);
+      const connections: TenantOrganization['connections'] = [];
+      for (const link of await this.orgConnections(org.id)) {
+        const name = link.connection?.name;
+        if (!name) continue;
+        const found = await this.connectionByName(name);
+        const owner = found?.metadata[OWNER_TAG];
+        let options: Record<string, unknown> | undefined;
+        if (found && owner !== undefined && found.strategy === 'auth0') {
+          const full = await this.call(`GET /connections/${found.id}`, (o) =>
+            this.api.connections.get(found.id, {}, o),
+          );
+          options = full.options ?? {};
+        }
+        connections.push({
+          name,
+          strategy: found?.strategy ?? link.connection?.strategy ?? '',
+          owner,
+          ...(options ? { options } : {}),
+          settings: orgConnectionSettings(link),
+        });
+      }
+      result.push({
+        name: org.name,
+        ...(org.display_name ? { displayName: org.display_name } : {}),
+        ...(brandingFromAuth0(org.branding) ? { branding: brandingFromAuth0(org.branding) } : {}),
+        metadata: Object.fromEntries(
+          Object.entries(metadata).filter(([key]) => !key.startsWith('orgadmin_')),
+        ),
+        owner: metadata[OWNER_TAG],
+        connections,
+      });
+    }
+    return result;
+  }
+
+  async adoptOrganization(name: string): Promise<void> {
+    const org = await this.orgByName(name);
+    if (!org) throw permanent(`organization ${name} does not exist`);
+    const owner = org.metadata[OWNER_TAG];
+    if (owner === name) return;
+    if (owner !== undefined)
+      throw permanent(`organization ${name} is tagged as orgadmin's ${owner}; not adopting it`);
+    await this.call(`PATCH /organizations/${org.id}`, (o) =>
+      this.api.organizations.update(org.id, { metadata: { [OWNER_TAG]: name } }, o),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------------------------

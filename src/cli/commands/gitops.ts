@@ -234,6 +234,63 @@ export const driftCommand: Command = {
   },
 };
 
+const GITOPS_HELP = `Usage: orgadmin gitops init [--from-tenant] [--adopt] [--dry-run] [--json]
+
+Starts the organization repository (ORGADMIN_GITOPS_REPO, which must hold no organization yet) from what exists:
+the organizations this installation applied in live mode and, with --from-tenant, those in the tenant that orgadmin
+created; --adopt also takes over organizations it did not create (they are tagged as orgadmin's in the tenant). One
+commit, recorded as deployed (the tenant already is that state). --dry-run lists what would be written and why
+others are left out, and changes nothing.
+`;
+
+export const gitopsCommand: Command = {
+  name: 'gitops',
+  summary: 'GitOps: start the organization repository from this installation and the tenant (init)',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        'from-tenant': { type: 'boolean' },
+        adopt: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help || positionals[0] !== 'init' || positionals.length > 1) {
+      process.stdout.write(GITOPS_HELP);
+      return values.help ? 0 : 2;
+    }
+    return withGitops(async (gitops) => {
+      const report = await gitops.init({
+        fromTenant: values['from-tenant'] ?? false,
+        adopt: values.adopt ?? false,
+        dryRun: values['dry-run'] ?? false,
+        actor: actor(),
+      });
+      if (values.json) {
+        print(JSON.stringify(report));
+        return 0;
+      }
+      for (const entry of report.imported)
+        print(
+          `${entry.name}: ${values['dry-run'] ? 'would import' : 'imported'} from ${entry.from}${entry.adopted ? ' (adopted)' : ''}`,
+        );
+      for (const entry of report.skipped) print(`${entry.name}: left out — ${entry.reason}`);
+      printErr(
+        report.commit
+          ? `committed ${short(report.commit.sha)} ${report.commit.subject}; recorded as deployed to ${gitops.env}`
+          : values['dry-run']
+            ? 'dry run: nothing committed, nothing tagged'
+            : 'nothing to import',
+      );
+      return 0;
+    });
+  },
+};
+
 const HISTORY_HELP = `Usage: orgadmin history [--limit N] [--json]
 
 The organization repository's commits, newest first (who, when, what), and which revision each environment has
