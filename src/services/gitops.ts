@@ -273,8 +273,9 @@ const viewSteps = (steps: Step[]): DeployPlanEntry['steps'] =>
 
 /**
  * The spec an organization found in the tenant stands for: its settings, its own database connection (the only owned
- * kind whose options can be read back — an enterprise connection's hold secrets Auth0 does not return), and any other
- * connection as shared. Untagged organizations only with `adopt`.
+ * kind whose options can be read back), and any other
+ * connection as shared. Untagged organizations only with `adopt`. An enterprise connection's options are what Auth0
+ * derived from its spec (metadata XML parsed and not kept, endpoints filled in), so its spec cannot be recovered.
  */
 function specFromTenant(found: TenantOrganization, adopt: boolean): { spec: OrgSpec } | { reason: string } {
   if (found.owner !== undefined && found.owner !== found.name)
@@ -296,7 +297,7 @@ function specFromTenant(found: TenantOrganization, adopt: boolean): { spec: OrgS
       return { reason: `its connection ${connection.name} belongs to orgadmin's ${connection.owner}` };
     if (connection.strategy !== 'auth0' || connection.name !== connectionNameFor(found.name, 'database'))
       return {
-        reason: `its own ${connection.strategy} connection ${connection.name} cannot be read back (Auth0 does not return its secrets); write its spec by hand`,
+        reason: `its own ${connection.strategy} connection ${connection.name} cannot be read back (Auth0 keeps options derived from what created it — SAML metadata XML parsed and dropped, server-filled endpoints — not the spec); write its spec by hand`,
       };
     database = true;
     const options = connection.options ?? {};
