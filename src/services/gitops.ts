@@ -44,7 +44,7 @@ import type { RunQueue } from '../engine/worker.js';
 import type { TenantOrganization } from '../ports/auth0-tenant.js';
 import type { Deployment, GitopsState } from '../ports/gitops-state.js';
 import type { CommitAuthor, FileChanges, OrgRepository, RepoCommit } from '../ports/org-repository.js';
-import type { RunRecord, Store } from '../ports/store.js';
+import type { OrgRecord, RunRecord, Store } from '../ports/store.js';
 
 export type ChangeAction = 'create' | 'update' | 'delete';
 
@@ -378,6 +378,17 @@ export function createGitopsService(deps: GitopsDeps): GitopsService {
     return specs;
   };
 
+  /** Every organization orgadmin has live (not removed) in this tenant, from its records. */
+  const liveOrgs = async (): Promise<OrgRecord[]> => {
+    const found: OrgRecord[] = [];
+    for (let after: string | undefined; ;) {
+      const page = await store.listOrgs({ excludeRemoved: true, limit: 500, ...(after ? { after } : {}) });
+      found.push(...page.filter((org) => org.tenant === deps.tenant));
+      if (page.length < 500) return found;
+      after = page.at(-1)!.name;
+    }
+  };
+
   const current = async (name: string): Promise<OrgSpec | undefined> => {
     const head = await repository.head();
     if (!head) return undefined;
@@ -455,7 +466,20 @@ export function createGitopsService(deps: GitopsDeps): GitopsService {
     entries: { name: string; desired: OrgSpec | undefined }[];
   }> => {
     const toRevision = await repository.resolve(to ?? 'HEAD');
-    const fromRevision = await state.deployedRevision(env);
+    let fromRevision = await state.deployedRevision(env);
+    const everyKnown: string[] = [];
+    if (fromRevision !== undefined) {
+      const known = await repository.resolve(fromRevision).catch((error: unknown) => {
+        if (error instanceof OrgadminError && error.code === 'repository.invalid') return undefined;
+        throw error;
+      });
+      if (known === undefined) {
+        // The deployed revision is gone from the branch (history rewritten): compare everything instead — every
+        // organization of the target, and every one orgadmin has live in this tenant (those missing are removed).
+        fromRevision = undefined;
+        everyKnown.push(...(await liveOrgs()).map((org) => org.name));
+      }
+    }
     const unsettled: string[] = [];
     for (const deployment of await state.listDeployments({ env, limit: 1000 })) {
       if (deployment.state === 'succeeded') break;
@@ -465,6 +489,7 @@ export function createGitopsService(deps: GitopsDeps): GitopsService {
       ...new Set([
         ...(await changedOrganizations(fromRevision, toRevision)),
         ...unsettled,
+        ...everyKnown,
         ...(await state.organizationsWithPendingSecrets()),
       ]),
     ].sort();
@@ -827,19 +852,14 @@ export function createGitopsService(deps: GitopsDeps): GitopsService {
       const specs = new Map<string, { spec: OrgSpec; from: 'orgadmin' | 'tenant'; adopted: boolean }>();
       const skipped: InitReport['skipped'] = [];
       // What this installation applied, exactly (secrets included), in the tenant GitOps mode deploys to.
-      for (let after: string | undefined; ;) {
-        const page = await store.listOrgs({ excludeRemoved: true, limit: 500, ...(after ? { after } : {}) });
-        for (const org of page) {
-          if (!org.appliedSpec || org.tenant !== deps.tenant) continue;
-          const issues = keywordLikeValues(org.appliedSpec);
-          if (org.appliedSpec.isolation === 'dedicated-tenant')
-            skipped.push({ name: org.name, reason: 'isolation "dedicated-tenant" needs live mode' });
-          else if (issues.length > 0)
-            skipped.push({ name: org.name, reason: `${issues[0]!.path} ${issues[0]!.message}` });
-          else specs.set(org.name, { spec: org.appliedSpec, from: 'orgadmin', adopted: false });
-        }
-        if (page.length < 500) break;
-        after = page.at(-1)!.name;
+      for (const org of await liveOrgs()) {
+        if (!org.appliedSpec) continue;
+        const issues = keywordLikeValues(org.appliedSpec);
+        if (org.appliedSpec.isolation === 'dedicated-tenant')
+          skipped.push({ name: org.name, reason: 'isolation "dedicated-tenant" needs live mode' });
+        else if (issues.length > 0)
+          skipped.push({ name: org.name, reason: `${issues[0]!.path} ${issues[0]!.message}` });
+        else specs.set(org.name, { spec: org.appliedSpec, from: 'orgadmin', adopted: false });
       }
       if (fromTenant) {
         const tenant = await deps.engine.tenantFor(deps.tenant);

@@ -3,9 +3,15 @@
  * deployment's organizations are visited again by the next one — so a rollback after a half-applied deployment
  * really restores the tenant — and a run left open before a deployment recorded it is finished, not a dead end.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import type { ManagementClient } from 'auth0';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createPostgresGitopsState } from '../../src/adapters/postgres/postgres-gitops.js';
+import { loadSecretBox } from '../../src/adapters/postgres/secret-box.js';
 import { managementClient, startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startTestGitops, type TestGitops } from '../helpers/gitops.js';
@@ -75,5 +81,26 @@ describe('a run left open before its deployment recorded it', () => {
     expect(result.runs.map((run) => run.orgName)).toEqual(['acme']);
     expect(result.runs[0]!.id).not.toBe(orphan.id);
     expect((await api.organizations.getByName('acme')).display_name).toBe('Acme 3');
+  });
+
+  describe('a deployed revision the branch no longer has', () => {
+    it('(history rewritten) makes the next deployment compare every organization instead of failing', async () => {
+      const { gitops, orgadmin } = setup;
+      // What a force-push leaves: the recorded revision is nowhere in the branch.
+      const state = createPostgresGitopsState(orgadmin.database.pool, {
+        secrets: loadSecretBox({ home: mkdtempSync(join(tmpdir(), 'orgadmin-secrets-')) }),
+      });
+      const lost = await state.startDeployment({
+        env: 'default',
+        fromRevision: undefined,
+        toRevision: 'f'.repeat(40),
+        requestedBy: 'a deploy before the force-push',
+      });
+      await state.finishDeployment(lost.id, 'succeeded', 'recorded before the history was rewritten');
+      const result = await gitops.deploy({ actor: 'ci' });
+      expect(result.fromRevision).toBeUndefined();
+      expect(result.deployment?.state).toBe('succeeded');
+      expect(result.organizations.map((entry) => entry.name)).toEqual(['acme']);
+    });
   });
 });
