@@ -335,6 +335,9 @@ function specFromTenant(found: TenantOrganization, adopt: boolean): { spec: OrgS
 
 const VERB: Record<ChangeAction, string> = { create: 'Create', update: 'Update', delete: 'Delete' };
 
+/** Runs created before the deployment's record is updated with them. */
+const RECORD_CHUNK = 200;
+
 const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createGitopsService(deps: GitopsDeps): GitopsService {
@@ -592,6 +595,12 @@ export function createGitopsService(deps: GitopsDeps): GitopsService {
       try {
         const runs: RunRecord[] = [];
         const notStarted: string[] = [];
+        let unrecorded: Record<string, string> = {};
+        const recordRuns = async (): Promise<void> => {
+          if (Object.keys(unrecorded).length === 0) return;
+          await state.recordDeploymentRuns(deployment.id, unrecorded);
+          unrecorded = {};
+        };
         const create = (name: string, desired: OrgSpec | undefined) =>
           store.createRun({
             orgName: name,
@@ -616,9 +625,13 @@ export function createGitopsService(deps: GitopsDeps): GitopsService {
               continue;
             }
           }
-          await state.recordDeploymentRuns(deployment.id, { [name]: run.id });
           runs.push(run);
+          unrecorded[name] = run.id;
+          // In chunks: the record is one JSON value, and rewriting it per run made a large first deployment
+          // quadratic. A crash before a chunk is recorded leaves open runs the next deployment finishes first.
+          if (Object.keys(unrecorded).length >= RECORD_CHUNK) await recordRuns();
         }
+        await recordRuns();
         const finished = await executeAll(runs);
         const failed = [
           ...finished
