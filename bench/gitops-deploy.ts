@@ -74,6 +74,7 @@ import {
 import { managementApi } from './gitops/tenant-api.js';
 import { runningChildren } from './provision/child.js';
 import { freshTenant, type BenchTenant } from './provision/tenant.js';
+import { optionChecks } from './options.js';
 
 const { values } = parseArgs({
   options: {
@@ -87,16 +88,7 @@ const { values } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  process.stderr.write(`bench:gitops: ${message}\n`);
-  process.exit(2);
-}
-const positive = (text: string, name: string, integer = true): number => {
-  const value = Number(text);
-  if (!(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value)))
-    fail(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${text}`);
-  return value;
-};
+const { fail, positive } = optionChecks('bench:gitops');
 const orgCount = positive(values.orgs, 'orgs');
 const timeScale = positive(values['time-scale'], 'time-scale', false);
 const isolatedFraction = Number(values.isolated);

@@ -51,6 +51,7 @@ import { runNaive } from './provision/naive.js';
 import { LEASE_SECONDS, runOrgadmin } from './provision/orgadmin.js';
 import { MAX_CALLBACKS_PER_APP, organizations } from './provision/tenant.js';
 import type { BenchContext, ContenderResult } from './provision/types.js';
+import { optionChecks } from './options.js';
 
 const CONTENDERS = ['orgadmin', 'deploy-cli', 'naive'] as const;
 type ContenderName = (typeof CONTENDERS)[number];
@@ -72,16 +73,7 @@ const { values } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  process.stderr.write(`bench:provision: ${message}\n`);
-  process.exit(2);
-}
-const positive = (text: string, name: string, integer = true): number => {
-  const value = Number(text);
-  if (!(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value)))
-    fail(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${text}`);
-  return value;
-};
+const { fail, positive } = optionChecks('bench:provision');
 const orgCount = positive(values.orgs, 'orgs');
 const timeScale = positive(values['time-scale'], 'time-scale', false);
 const concurrency = positive(values.concurrency, 'concurrency');
