@@ -344,4 +344,18 @@ describe('GitOps mode', () => {
       dryRun: true,
     });
   });
+
+  it('two deployments started at once: one runs, the other is refused with deploy.locked', async () => {
+    await service.commits.patch('acme', { displayName: 'Acme, twice deployed' }, ada);
+    const outcomes = await Promise.allSettled([
+      gitops.deploy({ actor: 'ci-1' }),
+      gitops.deploy({ actor: 'ci-2' }),
+    ]);
+    const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+    const ran = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    expect(ran).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'deploy.locked' });
+    expect((await api.organizations.getByName('acme')).display_name).toBe('Acme, twice deployed');
+  });
 });
