@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { serveStatic } from '@hono/node-server/serve-static';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Next } from 'hono';
+import type { BlankEnv } from 'hono/types';
+import { bodyLimit } from 'hono/body-limit';
 
 import { OrgadminError } from '../domain/errors.js';
 import { allows, PERMISSIONS } from '../domain/roles.js';
@@ -15,11 +17,18 @@ import type { SessionStore } from '../ports/sessions.js';
 import { honoPath, openApiDocument, type RouteDefinition } from './api-route.js';
 import { apiDocsPage } from './api-docs-page.js';
 import { metricsApp, type MetricsEndpoint } from './metrics-app.js';
-import { jsonError, toErrorResponse } from './errors.js';
+import { errorBody, jsonError, toErrorResponse } from './errors.js';
 import type { BearerVerifier, Principal } from './principal.js';
 import { constantTimeEqual, signedOutPage, type SignIn } from './sign-in.js';
 
 export const API_PREFIX = '/api/v1';
+
+function tooLarge(): Response {
+  const response = jsonError(413, errorBody('request.invalid', 'The request body is too large.'));
+  // The rest of the body is not read: the connection cannot carry another request.
+  response.headers.set('connection', 'close');
+  return response;
+}
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface PortalAppDeps {
@@ -71,6 +80,14 @@ export function createPortalApp(deps: PortalAppDeps): Hono {
     c.header('x-frame-options', 'DENY');
     if (deps.publicUrl.startsWith('https:')) c.header('strict-transport-security', 'max-age=31536000');
   });
+
+  // A body is read whole before it is validated: cap it first. A bulk file may be 10 MiB of text (JSON-encoded,
+  // some more); anything else is one spec, at most about 1 MB of SAML metadata.
+  const bulkLimit = bodyLimit({ maxSize: 12 * 1024 * 1024, onError: tooLarge });
+  const defaultLimit = bodyLimit({ maxSize: 2 * 1024 * 1024, onError: tooLarge });
+  app.use('*', (c: Context<BlankEnv, string>, next: Next) =>
+    (c.req.path.startsWith(`${API_PREFIX}/batches`) ? bulkLimit : defaultLimit)(c, next),
+  );
 
   app.route('/', metricsApp(deps.metrics));
 

@@ -326,6 +326,12 @@ async function checkAgainstState(
     const catalog = await organizations.catalog();
     const connections = new Set(catalog.connections.map((connection) => connection.name));
     const clients = new Set(catalog.clients.map((client) => client.name));
+    // Auth0 allows two applications one name; a run could not tell them apart, so thousands would fail one by one.
+    const ambiguous = new Set(
+      catalog.clients
+        .map((client) => client.name)
+        .filter((name, index, names) => names.indexOf(name) !== index),
+    );
     for (const { spec, index } of inDefaultTenant) {
       spec.connections.forEach((entry, position) => {
         if ('shared' in entry && !connections.has(entry.shared))
@@ -338,6 +344,12 @@ async function checkAgainstState(
       spec.applications.forEach((app, position) => {
         if (!clients.has(app.client))
           at(index, ['applications', position, 'client'], `no application "${app.client}" in the tenant`);
+        else if (ambiguous.has(app.client))
+          at(
+            index,
+            ['applications', position, 'client'],
+            `several applications are named "${app.client}"; rename all but one`,
+          );
       });
     }
   }

@@ -225,6 +225,23 @@ describe('an organization through the API', () => {
     expect(auth0Org.metadata).toMatchObject({ plan: 'enterprise' });
   });
 
+  it('refuses a body too large before reading it into a spec (413), and takes a bulk file up to its own limit', async () => {
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    const spec = await api(operator, 'POST', '/organizations/plan', {
+      spec: { name: 'big', displayName: big },
+    });
+    expect(spec).toEqual({
+      status: 413,
+      body: { code: 'request.invalid', message: 'The request body is too large.', details: {} },
+    });
+    // A bulk file of the same size is read (and refused for its content, not its size).
+    const bulk = await api(operator, 'POST', '/batches/validate', {
+      fileName: 'big.csv',
+      content: `name\n${big}\n`,
+    });
+    expect(bulk.status).toBe(400);
+  });
+
   it('refuses a rename and an unknown "(set)" secret, naming the field', async () => {
     const renamed = await api(operator, 'PUT', '/organizations/acme', {
       spec: { ...acmeSpec, name: 'acme2' },

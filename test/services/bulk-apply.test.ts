@@ -201,6 +201,17 @@ describe('validation before anything starts', () => {
     ]);
   });
 
+  it('refuses an application name two applications share, which no run could resolve', async () => {
+    await api.clients.create({ name: 'Twin App', app_type: 'spa' });
+    await api.clients.create({ name: 'Twin App', app_type: 'spa' });
+    const twin = await refusal(
+      bulk.validate({ fileName: 'orgs.csv', content: 'name,application\nacme,Twin App\n' }),
+    );
+    expect(twin.details.issues).toEqual([
+      { path: 'row 2 application', message: 'several applications are named "Twin App"; rename all but one' },
+    ]);
+  });
+
   it('refuses a YAML file by document, and caps the list of problems', async () => {
     const yaml = `name: y-one\n---\nname: y-two\nisolation: isolated-database\n---\nname: y-three\nadmin: { email: nope }\n`;
     const error = await refusal(bulk.validate({ fileName: 'orgs.yaml', content: yaml }));
