@@ -3,29 +3,21 @@
  * one and deploying reads and writes only that organization: at most 10 Management API calls (auth0-local's request
  * log), whatever the size of the repository.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { organizationFiles } from '../../src/domain/deploy-cli-files.js';
 import { validateSpecs } from '../../src/domain/spec-document.js';
-import { startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { startTestGitops, type TestGitops } from '../helpers/gitops.js';
+import { type TestAuth0Local, requestLogLength } from '../helpers/auth0-local.js';
+import { useTestGitops, type TestGitops } from '../helpers/gitops.js';
 
 const COUNT = 2000;
+// Neither side limits the rate: this test is about how many calls, not how fast.
+const file = useTestGitops({ AUTH0_RATE_LIMITS: 'unlimited' });
 let local: TestAuth0Local;
-let database: TestDatabase;
 let setup: TestGitops;
 
-beforeAll(async () => {
-  local = await startTestAuth0Local();
-  database = await createTestDatabase();
-  // Neither side limits the rate: this test is about how many calls, not how fast.
-  setup = await startTestGitops(local, database, { AUTH0_RATE_LIMITS: 'unlimited' });
-});
-afterAll(async () => {
-  await setup?.close();
-  await local?.close();
-  await database?.drop();
+beforeAll(() => {
+  ({ local, setup } = file);
 });
 
 const managementCalls = (from: number): string[] =>
@@ -56,7 +48,7 @@ describe('an incremental deployment', () => {
       expect(all.deployment?.summary).toBe(`${COUNT} organization(s) deployed`);
 
       await service.commits.patch('org-1234', { displayName: 'Customer 1234, renamed' }, 'ada@saas.example');
-      const from = local.requestLog.list({ tenant: local.name }).length;
+      const from = requestLogLength(local);
       const one = await gitops.deploy({ actor: 'ci' });
       const calls = managementCalls(from);
       expect(one.organizations.map((entry) => entry.name)).toEqual(['org-1234']);

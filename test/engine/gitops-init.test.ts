@@ -3,39 +3,23 @@
  * own organizations, and with --adopt others too — that the next deploy and drift find already in place.
  */
 import type { ManagementClient } from 'auth0';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { desiredConnections } from '../../src/domain/plan.js';
 import { validateSpecs } from '../../src/domain/spec-document.js';
-import { managementClient, startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
+import { managementWritesSince, type TestAuth0Local, requestLogLength } from '../helpers/auth0-local.js';
 import { orgadminCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { startTestGitops, type TestGitops } from '../helpers/gitops.js';
+import { useTestGitops, type TestGitops } from '../helpers/gitops.js';
 import { samlMetadataXml } from '../helpers/saml.js';
 
+const file = useTestGitops();
 let local: TestAuth0Local;
-let database: TestDatabase;
 let setup: TestGitops;
 let api: ManagementClient;
 
-beforeAll(async () => {
-  local = await startTestAuth0Local();
-  database = await createTestDatabase();
-  setup = await startTestGitops(local, database);
-  api = managementClient(local);
+beforeAll(() => {
+  ({ local, setup, api } = file);
 });
-afterAll(async () => {
-  await setup?.close();
-  await local?.close();
-  await database?.drop();
-});
-
-const writesSince = (from: number): string[] =>
-  local.requestLog
-    .list({ tenant: local.name })
-    .slice(from)
-    .filter((entry) => entry.path.startsWith('/api/v2/') && entry.method !== 'GET')
-    .map((entry) => `${entry.method} ${entry.path}`);
 
 async function enable(
   orgId: string,
@@ -85,14 +69,14 @@ describe('gitops init --from-tenant', () => {
     await enable(sso.id!, 'sso-saml', { assign_membership_on_login: false });
 
     const { gitops, service, git } = setup;
-    const before = local.requestLog.list({ tenant: local.name }).length;
+    const before = requestLogLength(local);
     const preview = await gitops.init({ fromTenant: true, dryRun: true, actor: 'ada@acme.example' });
     expect(preview.imported).toEqual([{ name: 'tagged', from: 'tenant', adopted: false }]);
     expect(preview.skipped).toEqual([
       { name: 'legacy', reason: 'not created by orgadmin (--adopt takes it over)' },
       { name: 'sso', reason: expect.stringContaining('own samlp connection sso-saml cannot be read back') },
     ]);
-    expect(writesSince(before)).toEqual([]);
+    expect(managementWritesSince(local, before)).toEqual([]);
     expect(await gitops.repository.head()).toBeUndefined();
 
     const cli = orgadminCli(() => setup.env);
@@ -124,10 +108,10 @@ describe('gitops init --from-tenant', () => {
     await expect(gitops.init({ actor: 'ada@acme.example' })).rejects.toThrow(/already holds 2 organization/);
 
     // The repository is what the tenant holds: nothing to deploy, nothing drifted.
-    const quiet = local.requestLog.list({ tenant: local.name }).length;
+    const quiet = requestLogLength(local);
     expect((await gitops.deploy({ actor: 'ci' })).organizations).toEqual([]);
     expect((await gitops.drift()).drifted).toEqual([]);
-    expect(writesSince(quiet)).toEqual([]);
+    expect(managementWritesSince(local, quiet)).toEqual([]);
 
     // And an adopted organization is managed like any other.
     await service.commits.patch('legacy', { displayName: 'Legacy, adopted' }, 'ada@acme.example');

@@ -8,30 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { ManagementClient } from 'auth0';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { createPostgresGitopsState } from '../../src/adapters/postgres/postgres-gitops.js';
 import { loadSecretBox } from '../../src/adapters/postgres/secret-box.js';
-import { managementClient, startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { startTestGitops, type TestGitops } from '../helpers/gitops.js';
+import { useTestGitops, type TestGitops } from '../helpers/gitops.js';
 
-let local: TestAuth0Local;
-let database: TestDatabase;
+const file = useTestGitops();
 let setup: TestGitops;
 let api: ManagementClient;
 const ada = 'ada@acme.example';
 
-beforeAll(async () => {
-  local = await startTestAuth0Local();
-  database = await createTestDatabase();
-  setup = await startTestGitops(local, database);
-  api = managementClient(local);
-});
-afterAll(async () => {
-  await setup?.close();
-  await local?.close();
-  await database?.drop();
+beforeAll(() => {
+  ({ setup, api } = file);
 });
 
 describe('after a deployment that failed half-way', () => {

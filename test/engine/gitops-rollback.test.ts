@@ -5,43 +5,26 @@
  * without duplicates.
  */
 import type { ManagementClient } from 'auth0';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { managementClient, startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
+import { managementWritesSince, requestLogLength, type TestAuth0Local } from '../helpers/auth0-local.js';
 import { orgadminCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { startTestGitops, type TestGitops } from '../helpers/gitops.js';
+import { useTestGitops, type TestGitops } from '../helpers/gitops.js';
 
+const file = useTestGitops();
 let local: TestAuth0Local;
-let database: TestDatabase;
 let setup: TestGitops;
 let api: ManagementClient;
 const ada = 'ada@acme.example';
 
 beforeAll(async () => {
-  local = await startTestAuth0Local();
-  database = await createTestDatabase();
-  setup = await startTestGitops(local, database);
-  api = managementClient(local);
+  ({ local, setup, api } = file);
   await api.clients.create({
     name: 'Portal',
     app_type: 'regular_web',
     callbacks: ['https://portal.example/cb'],
   });
 });
-afterAll(async () => {
-  await setup?.close();
-  await local?.close();
-  await database?.drop();
-});
-
-const writesSince = (from: number): string[] =>
-  local.requestLog
-    .list({ tenant: local.name })
-    .slice(from)
-    .filter((entry) => entry.path.startsWith('/api/v2/') && entry.method !== 'GET')
-    .map((entry) => `${entry.method} ${entry.path}`);
-const logLength = (): number => local.requestLog.list({ tenant: local.name }).length;
 
 async function organizations(): Promise<Map<string, { id: string; displayName: string | undefined }>> {
   const found = new Map<string, { id: string; displayName: string | undefined }>();
@@ -109,9 +92,9 @@ describe('rollback', () => {
 
     // The plan first: nothing is committed or written.
     const head = git('rev-parse', 'main').trim();
-    const before = logLength();
+    const before = requestLogLength(local);
     const preview = await gitops.rollback({ to: first.toRevision, actor: ada, dryRun: true });
-    expect(writesSince(before)).toEqual([]);
+    expect(managementWritesSince(local, before)).toEqual([]);
     expect(git('rev-parse', 'main').trim()).toBe(head);
     expect(preview.plan.organizations.map((entry) => [entry.name, entry.action])).toEqual([
       ['acme', 'apply'],

@@ -9,21 +9,20 @@ import { join } from 'node:path';
 
 import type { ManagementClient } from 'auth0';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { createPostgresGitopsState } from '../../src/adapters/postgres/postgres-gitops.js';
 import { loadSecretBox } from '../../src/adapters/postgres/secret-box.js';
 import { OrgadminError } from '../../src/domain/errors.js';
 import type { OrganizationService } from '../../src/services/organizations.js';
 import type { GitopsService } from '../../src/services/gitops.js';
-import { managementClient, startTestAuth0Local, type TestAuth0Local } from '../helpers/auth0-local.js';
+import { managementWritesSince, requestLogLength, type TestAuth0Local } from '../helpers/auth0-local.js';
 import { orgadminCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { samlMetadataXml } from '../helpers/saml.js';
-import { startTestGitops, type TestGitops } from '../helpers/gitops.js';
+import { useTestGitops, type TestGitops } from '../helpers/gitops.js';
 
+const file = useTestGitops();
 let local: TestAuth0Local;
-let database: TestDatabase;
 let setup: TestGitops;
 let gitops: GitopsService;
 let service: OrganizationService;
@@ -34,33 +33,14 @@ const ada = 'ada@acme.example';
 const XML = samlMetadataXml('https://idp.gamma.example/');
 
 beforeAll(async () => {
-  local = await startTestAuth0Local();
-  database = await createTestDatabase();
-  setup = await startTestGitops(local, database);
+  ({ local, setup, api } = file);
   ({ gitops, service, git } = setup);
-  api = managementClient(local);
   await api.clients.create({
     name: 'Portal',
     app_type: 'regular_web',
     callbacks: ['https://portal.example/cb'],
   });
 });
-afterAll(async () => {
-  await setup?.close();
-  await local?.close();
-  await database?.drop();
-});
-
-/** Management API calls since a request-log position that are not reads. */
-function writesSince(from: number): string[] {
-  return local.requestLog
-    .list({ tenant: local.name })
-    .slice(from)
-    .filter((entry) => entry.path.startsWith('/api/v2/') && entry.method !== 'GET')
-    .map((entry) => `${entry.method} ${entry.path}`);
-}
-
-const logLength = (): number => local.requestLog.list({ tenant: local.name }).length;
 
 async function tenantOrganizations(): Promise<string[]> {
   const names: string[] = [];
@@ -131,7 +111,7 @@ describe('GitOps mode', () => {
       'organizations/beta.json',
     ]);
 
-    const before = logLength();
+    const before = requestLogLength(local);
     const result = await gitops.deploy({ actor: 'ci' });
     expect(result.deployment).toMatchObject({ state: 'succeeded', fromRevision: undefined });
     expect(result.runs.map((run) => [run.orgName, run.state])).toEqual([
@@ -151,24 +131,24 @@ describe('GitOps mode', () => {
       (client) => client.name === 'Portal',
     )!;
     expect(portal.callbacks).toEqual(['https://portal.example/cb', 'https://acme.portal.example/cb']);
-    expect(writesSince(before).length).toBeGreaterThan(0);
+    expect(managementWritesSince(local, before).length).toBeGreaterThan(0);
 
     const manifest = JSON.parse(git('show', 'main:.orgadmin/manifest.json')) as {
       environments: Record<string, { revision: string; deployedBy: string }>;
     };
     expect(manifest.environments['default']).toMatchObject({ revision: result.toRevision, deployedBy: 'ci' });
 
-    const again = logLength();
+    const again = requestLogLength(local);
     const second = await gitops.deploy({ actor: 'ci' });
     expect(second.organizations).toEqual([]);
     expect(second.deployment).toMatchObject({ state: 'succeeded', fromRevision: result.toRevision });
-    expect(writesSince(again)).toEqual([]);
+    expect(managementWritesSince(local, again)).toEqual([]);
   });
 
   it('deploys only what changed since the deployed revision; removing an organization removes it from the tenant', async () => {
     await service.commits.patch('acme', { displayName: 'Acme Inc.' }, ada);
     await service.commits.remove('beta', ada);
-    const before = logLength();
+    const before = requestLogLength(local);
     const result = await gitops.deploy({ actor: 'ci' });
     expect(result.organizations.map((entry) => [entry.name, entry.action])).toEqual([
       ['acme', 'apply'],
@@ -177,7 +157,7 @@ describe('GitOps mode', () => {
     expect(result.deployment?.state).toBe('succeeded');
     expect(await tenantOrganizations()).toEqual(['acme']);
     expect((await api.organizations.getByName('acme')).display_name).toBe('Acme Inc.');
-    expect(writesSince(before).sort()).toEqual([
+    expect(managementWritesSince(local, before).sort()).toEqual([
       expect.stringMatching(/^DELETE \/api\/v2\/organizations\/org_/),
       expect.stringMatching(/^PATCH \/api\/v2\/organizations\/org_/),
     ]);
@@ -186,7 +166,7 @@ describe('GitOps mode', () => {
   it('a dry run shows each changed organization’s plan and writes nothing', async () => {
     await service.commits.patch('acme', { metadata: { tier: 'gold' } }, ada);
     const deployed = await gitops.history(1);
-    const before = logLength();
+    const before = requestLogLength(local);
     const result = await gitops.deploy({ actor: 'ci', dryRun: true });
     expect(result.dryRun).toBe(true);
     expect(result.organizations).toEqual([
@@ -196,7 +176,7 @@ describe('GitOps mode', () => {
         steps: expect.arrayContaining([expect.objectContaining({ kind: 'update-organization' })]),
       },
     ]);
-    expect(writesSince(before)).toEqual([]);
+    expect(managementWritesSince(local, before)).toEqual([]);
     expect((await gitops.history(1)).deployments[0]).toEqual(deployed.deployments[0]);
     // The real deploy afterwards does what the dry run showed (a run also re-asserts the spec's URLs on shared
     // applications; the reconciler writes them only when one is missing, which the dry run read and found none).
@@ -207,8 +187,8 @@ describe('GitOps mode', () => {
     expect((await api.organizations.getByName('acme')).metadata).toMatchObject({ tier: 'gold' });
   });
 
-  it('refuses a second deployment to the same environment while one holds the lock, and not after its session ends', async () => {
-    const holder = new pg.Pool({ connectionString: database.url, max: 1 });
+  it('refuses a deployment while another session holds the environment lock, and runs once it is released', async () => {
+    const holder = new pg.Pool({ connectionString: file.database.url, max: 1 });
     holder.on('error', () => undefined);
     const state = createPostgresGitopsState(holder, {
       secrets: loadSecretBox({ home: mkdtempSync(join(tmpdir(), 'orgadmin-secrets-')) }),
@@ -238,9 +218,9 @@ describe('GitOps mode', () => {
     await api.organizations.update(acme.id!, { display_name: 'Renamed by hand' });
     const [link] = (await api.organizations.enabledConnections.list(acme.id!)).data;
     await api.organizations.enabledConnections.delete(acme.id!, link!.connection_id!);
-    const before = logLength();
+    const before = requestLogLength(local);
     const report = await gitops.drift();
-    expect(writesSince(before)).toEqual([]);
+    expect(managementWritesSince(local, before)).toEqual([]);
     expect(report.drifted).toEqual([
       {
         name: 'acme',

@@ -178,3 +178,17 @@ function decodeEntities(text: string): string {
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
 }
+
+/** How many requests the tenant's request log holds: a position to count from. */
+export function requestLogLength(local: TestAuth0Local): number {
+  return local.requestLog.list({ tenant: local.name }).length;
+}
+
+/** The Management API writes (anything but GET) since a request-log position, as "METHOD /api/v2/path". */
+export function managementWritesSince(local: TestAuth0Local, from: number): string[] {
+  return local.requestLog
+    .list({ tenant: local.name })
+    .slice(from)
+    .filter((entry) => entry.path.startsWith('/api/v2/') && entry.method !== 'GET')
+    .map((entry) => `${entry.method} ${entry.path}`);
+}

@@ -11,8 +11,16 @@ import { openOrgadmin, type Orgadmin } from '../../src/composition-root.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { GitopsService } from '../../src/services/gitops.js';
 import { createOrganizationService, type OrganizationService } from '../../src/services/organizations.js';
-import { orgadminHomeFor, type TestAuth0Local } from './auth0-local.js';
-import type { TestDatabase } from './database.js';
+import type { ManagementClient } from 'auth0';
+import { afterAll, beforeAll } from 'vitest';
+
+import {
+  managementClient,
+  orgadminHomeFor,
+  startTestAuth0Local,
+  type TestAuth0Local,
+} from './auth0-local.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface TestGitops {
   orgadmin: Orgadmin;
@@ -66,4 +74,32 @@ export async function startTestGitops(
     git: gitIn(bare),
     close: () => orgadmin.close(),
   };
+}
+
+/** What a GitOps test file works with: its auth0-local, its database, orgadmin in GitOps mode and an SDK client. */
+export interface GitopsTestFile {
+  local: TestAuth0Local;
+  database: TestDatabase;
+  setup: TestGitops;
+  api: ManagementClient;
+}
+
+/**
+ * One GitOps installation for a whole test file: started before its tests (this hook runs before the file's own
+ * `beforeAll`), closed after them. The returned object is filled in when the hook has run.
+ */
+export function useTestGitops(extraEnv: Record<string, string> = {}): GitopsTestFile {
+  const file = {} as GitopsTestFile;
+  beforeAll(async () => {
+    file.local = await startTestAuth0Local();
+    file.database = await createTestDatabase();
+    file.setup = await startTestGitops(file.local, file.database, extraEnv);
+    file.api = managementClient(file.local);
+  });
+  afterAll(async () => {
+    await file.setup?.close();
+    await file.local?.close();
+    await file.database?.drop();
+  });
+  return file;
 }

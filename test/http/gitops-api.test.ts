@@ -5,7 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { managementClient, useAuth0Local } from '../helpers/auth0-local.js';
+import {
+  managementClient,
+  useAuth0Local,
+  requestLogLength,
+  managementWritesSince,
+} from '../helpers/auth0-local.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { gitIn, newBareRepository } from '../helpers/gitops.js';
 import { sessionFor, startTestPortal, type TestPortal, type TestSession } from '../helpers/portal.js';
@@ -50,13 +55,6 @@ interface History {
   commits: { sha: string; author: { name: string; email: string }; subject: string; deployedTo: string[] }[];
   deployments: { id: string; state: string; toRevision: string; runs: Record<string, string> }[];
 }
-
-const writes = (from: number): string[] =>
-  local.requestLog
-    .list({ tenant: local.name })
-    .slice(from)
-    .filter((entry) => entry.path.startsWith('/api/v2/') && entry.method !== 'GET')
-    .map((entry) => `${entry.method} ${entry.path}`);
 
 describe('the API in GitOps mode', () => {
   it('commits creates, a change and a removal with the operator as author, then deploys them', async () => {
@@ -103,7 +101,7 @@ describe('the API in GitOps mode', () => {
       'two',
     ]);
 
-    const before = local.requestLog.list({ tenant: local.name }).length;
+    const before = requestLogLength(local);
     const started = await call('POST', '/gitops/deploy', operator, {});
     expect(started).toMatchObject({ status: 202, body: { state: 'running' } });
     const id = started.body['id'] as string;
@@ -123,13 +121,15 @@ describe('the API in GitOps mode', () => {
       subject: 'Delete organization three',
       deployedTo: ['default'],
     });
-    expect(writes(before).filter((call) => call === 'POST /api/v2/organizations')).toHaveLength(2);
+    expect(
+      managementWritesSince(local, before).filter((call) => call === 'POST /api/v2/organizations'),
+    ).toHaveLength(2);
     const api = managementClient(local);
     expect((await api.organizations.getByName('two')).display_name).toBe('Two Inc.');
 
-    const again = local.requestLog.list({ tenant: local.name }).length;
+    const again = requestLogLength(local);
     const second = await call('POST', '/gitops/deploy', operator, { dryRun: true });
     expect(second.body['organizations']).toEqual([]);
-    expect(writes(again)).toEqual([]);
+    expect(managementWritesSince(local, again)).toEqual([]);
   });
 });
