@@ -6,7 +6,9 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.orgadmin/**', '.orgadmin-test/**', 'coverage/**', 'scratch/**'] },
+  {
+    ignores: ['node_modules/**', '.orgadmin/**', '.orgadmin-test/**', 'coverage/**', 'scratch/**', 'dist/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -32,7 +32,11 @@
  *
  * Usage: npm run bench:provision -- [--orgs 1000] [--profile enterprise] [--time-scale 8] [--workers 1,2,4]
  *   [--concurrency 16] [--contenders orgadmin,deploy-cli,naive] [--kill-one] [--batch 10] [--apps auto|K]
- *   [--deploy-cli-max-retries N] [--request-log DIR] [--deadline-minutes 20]
+ *   [--deploy-cli-max-retries N] [--request-log DIR] [--deadline-minutes 20] [--orgadmin-cli built|tsx]
+ *
+ * orgadmin's workers run the compiled CLI (dist/orgadmin.mjs, built first by `node bin/build.js --if-stale` when
+ * missing or out of date) under plain node with --max-old-space-size=1024 (see WORKER_NODE_FLAGS); `--orgadmin-cli
+ * tsx` runs the TypeScript sources through tsx instead.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +52,7 @@ import {
 import { runningChildren } from './provision/child.js';
 import { DEPLOY_CLI_CONFIG, runDeployCli } from './provision/deploy-cli.js';
 import { runNaive } from './provision/naive.js';
-import { LEASE_SECONDS, runOrgadmin } from './provision/orgadmin.js';
+import { LEASE_SECONDS, runOrgadmin, WORKER_NODE_FLAGS } from './provision/orgadmin.js';
 import { MAX_CALLBACKS_PER_APP, organizations } from './provision/tenant.js';
 import type { BenchContext, ContenderResult } from './provision/types.js';
 import { optionChecks } from './options.js';
@@ -70,6 +74,7 @@ const { values } = parseArgs({
     'request-log': { type: 'string' },
     'deploy-cli-max-retries': { type: 'string' },
     'deadline-minutes': { type: 'string', default: '20' },
+    'orgadmin-cli': { type: 'string', default: 'built' },
   },
 });
 
@@ -89,6 +94,9 @@ const deadlineMs = positive(values['deadline-minutes'], 'deadline-minutes', fals
 if (!(RATE_PROFILE_NAMES as readonly string[]).includes(values.profile))
   fail(`--profile must be one of ${RATE_PROFILE_NAMES.join(', ')}`);
 const profile = values.profile as RateProfileName;
+if (values['orgadmin-cli'] !== 'built' && values['orgadmin-cli'] !== 'tsx')
+  fail('--orgadmin-cli must be built or tsx');
+const orgadminCli = values['orgadmin-cli'] as 'built' | 'tsx';
 const workerCounts = values.workers.split(',').map((text) => positive(text.trim(), 'workers'));
 const contenders = values.contenders.split(',').map((text) => text.trim());
 for (const name of contenders)
@@ -156,7 +164,13 @@ try {
       for (const workers of workerCounts) {
         log(`--- orgadmin, ${workers} worker process(es)`);
         await attempt(`orgadmin ×${workers}`, () =>
-          runOrgadmin(ctx, { workers, concurrency, killOne: values['kill-one'], deadlineMs }),
+          runOrgadmin(ctx, {
+            workers,
+            cli: orgadminCli,
+            concurrency,
+            killOne: values['kill-one'],
+            deadlineMs,
+          }),
         );
       }
     } else if (name === 'deploy-cli') {
@@ -239,7 +253,7 @@ const notes = [
   "The time scale multiplies the refill rates of auth0-local and of orgadmin's budget (AUTH0_RATE_LIMITS_TIME_SCALE); the SDK's retry delays (x-ratelimit-reset, whole seconds; else 1 s, 2 s, … backoff) run in real time, which makes a 429 cost a client that retries relatively more at a larger scale.",
   'listCallsPerOrg: GET /clients (every page of the application list) + GET and PATCH /clients/{shared app} (the URL lists read and written), ÷ N.',
   "failed: organizations not complete in the tenant at the end (organization, its database connection, that connection enabled on the organization and for its application) or reported failed by the contender (run not succeeded, script error). lost URLs: expected callback URLs missing from their application at the end (a failed organization's too).",
-  'peak RSS: VmHWM of each process of the contender (sampled every 250 ms until it exits), summed; PostgreSQL and auth0-local (in the benchmark process) are not counted.',
+  `peak RSS: VmHWM of each process of the contender (sampled every 250 ms until it exits), summed; PostgreSQL and auth0-local (in the benchmark process) are not counted. orgadmin's workers ran ${orgadminCli === 'built' ? 'the compiled CLI, dist/orgadmin.mjs, under plain node' : 'the TypeScript sources through tsx (bin/orgadmin.js)'} (--orgadmin-cli) with ${WORKER_NODE_FLAGS.join(' ')}.`,
   ...crashed,
   ...results.flatMap((row) => row.detail.notes),
 ];

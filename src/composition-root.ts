@@ -9,23 +9,15 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 
-import {
-  setUpLocalPortal,
-  type LocalOperator,
-  type LocalPortalSetup,
-} from './adapters/auth0/local-portal-setup.js';
-import { listenForRunChanges } from './adapters/postgres/run-changes.js';
-import { createPostgresSessions } from './adapters/postgres/postgres-sessions.js';
-import { apiRoutes } from './http/api-routes.js';
-import { createPortalApp } from './http/portal-app.js';
-import { metricsApp } from './http/metrics-app.js';
-import { createBearerVerifier } from './http/principal.js';
-import { createSignIn, type OidcClientSettings } from './http/sign-in.js';
-import { ensureWebBuild } from './http/web-build.js';
-import { createOrganizationService, type OrganizationService } from './services/organizations.js';
+// The portal's and GitOps mode's modules are imported where they are used (startPortal, serveMetrics, GitOps
+// mode): a process that needs neither — `worker`, most commands — never loads them (hono, openid-client,
+// simple-git, the API's schemas), which would cost it memory for its whole life.
+import type { LocalOperator, LocalPortalSetup } from './adapters/auth0/local-portal-setup.js';
+import type { OidcClientSettings } from './http/sign-in.js';
+import type { OrganizationService } from './services/organizations.js';
+import { noteAuth0Call } from './engine/run-calls.js';
 import { startWorker, type RunQueue, type Worker } from './engine/worker.js';
 import { startEventDispatcher, type EventDispatcher } from './engine/event-dispatcher.js';
 import { createPostgresEvents } from './adapters/postgres/postgres-events.js';
@@ -34,9 +26,7 @@ import { readGauges } from './adapters/postgres/postgres-gauges.js';
 import { createPrometheusMetrics, type PrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import type { EventOutbox } from './ports/events.js';
 import { createEventService, type EventService } from './services/events.js';
-import { createGitopsService, type GitopsService } from './services/gitops.js';
-import { createGitOrgRepository } from './adapters/git/git-org-repository.js';
-import { createPostgresGitopsState } from './adapters/postgres/postgres-gitops.js';
+import type { GitopsService } from './services/gitops.js';
 
 import { createManagementClient, createSdkTenant } from './adapters/auth0/sdk-tenant.js';
 import { openDatabase, type Database } from './adapters/postgres/database.js';
@@ -163,7 +153,10 @@ export async function openOrgadmin(
             timeScale: config.rateLimitTimeScale,
             shared: { buckets: sharedBuckets, scope: domain },
           },
-          onCall: (bucket, status) => metrics.auth0Call(bucket, status),
+          onCall: (bucket, status) => {
+            metrics.auth0Call(bucket, status);
+            noteAuth0Call();
+          },
         });
         tenants.set(domain, tenant);
       }
@@ -214,6 +207,17 @@ export async function openOrgadmin(
     };
     if (config.mode === 'gitops' && config.gitops) {
       const { gitops } = config;
+      const [
+        { createGitopsService },
+        { createGitOrgRepository },
+        { createPostgresGitopsState },
+        { createOrganizationService },
+      ] = await Promise.all([
+        import('./services/gitops.js'),
+        import('./adapters/git/git-org-repository.js'),
+        import('./adapters/postgres/postgres-gitops.js'),
+        import('./services/organizations.js'),
+      ]);
       orgadmin.gitops = createGitopsService({
         repository: createGitOrgRepository({
           location: gitops.repository,
@@ -246,6 +250,10 @@ export async function serveMetrics(
   port: number,
   log: (line: string) => void,
 ): Promise<{ close(): Promise<void> }> {
+  const [{ createAdaptorServer }, { metricsApp }] = await Promise.all([
+    import('@hono/node-server'),
+    import('./http/metrics-app.js'),
+  ]);
   const token = orgadmin.config.metricsToken;
   const app = metricsApp(token ? { token, render: () => orgadmin.metrics.render() } : undefined);
   const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
@@ -336,6 +344,27 @@ export async function startPortal(
   orgadmin: Orgadmin,
   options: { log: (line: string) => void; worker?: { concurrency: number }; web?: boolean },
 ): Promise<Portal> {
+  const [
+    { createAdaptorServer },
+    { listenForRunChanges },
+    { createPostgresSessions },
+    { apiRoutes },
+    { createPortalApp },
+    { createBearerVerifier },
+    { createSignIn },
+    { ensureWebBuild },
+    { createOrganizationService },
+  ] = await Promise.all([
+    import('@hono/node-server'),
+    import('./adapters/postgres/run-changes.js'),
+    import('./adapters/postgres/postgres-sessions.js'),
+    import('./http/api-routes.js'),
+    import('./http/portal-app.js'),
+    import('./http/principal.js'),
+    import('./http/sign-in.js'),
+    import('./http/web-build.js'),
+    import('./services/organizations.js'),
+  ]);
   const { config } = orgadmin;
   const { log } = options;
   let app: Hono | undefined;
@@ -401,6 +430,7 @@ export async function startPortal(
       worker = await startWorker({
         queue,
         concurrency: options.worker.concurrency,
+        urlBatchMaxWaitMs: orgadmin.config.urlBatchMaxWaitMs,
         engine: { ...orgadmin.engine, onAdminLink: (run, url) => service.rememberAdminLink(run, url) },
         log,
         // A finished run wrote its events: deliver them now rather than at the next poll.
@@ -409,6 +439,11 @@ export async function startPortal(
       const running = worker;
       closers.push(() => running.stop());
     }
+    // Bulk applies a stopped process left halfway continue at start, not only once someone reads them.
+    const { createBulkApplyService } = await import('./services/bulk-apply.js');
+    const bulk = createBulkApplyService({ store: orgadmin.store, organizations: service, log });
+    closers.push(() => bulk.close());
+    bulk.resume().catch((error: unknown) => log(`bulk apply: resuming batches failed: ${String(error)}`));
     const runChanges = await listenForRunChanges({ connectionString: orgadmin.database.url, log });
     closers.push(() => runChanges.close());
     const sessions = createPostgresSessions(orgadmin.database.pool);
@@ -422,6 +457,7 @@ export async function startPortal(
       routes: apiRoutes({
         orgadmin,
         service,
+        bulk,
         runChanges,
         portal,
         sessions,
@@ -459,6 +495,7 @@ async function setUpLocalSignIn(
   local: LocalConnection,
   portal: PortalConfig,
 ): Promise<LocalPortalSetup> {
+  const { setUpLocalPortal } = await import('./adapters/auth0/local-portal-setup.js');
   const file = operatorsFile(config.home);
   const known = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalOperator[]) : [];
   const setup = await setUpLocalPortal({

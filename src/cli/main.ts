@@ -3,45 +3,35 @@
  * exit code; commands return their exit code instead of calling `process.exit`. stdout carries machine-readable
  * output only (e.g. auth0-local's JSON line); everything for humans goes to stderr.
  */
-import { auth0LocalCommand } from './commands/auth0-local.js';
-import { eventsCommand } from './commands/events.js';
-import {
-  deployCommand,
-  driftCommand,
-  gitopsCommand,
-  historyCommand,
-  rollbackCommand,
-} from './commands/gitops.js';
-import { hooksCommand } from './commands/hooks.js';
-import { orgCommand, runCommand, runsCommand } from './commands/org.js';
-import { serveCommand } from './commands/serve.js';
-import { startCommand } from './commands/start.js';
-import { tenantCommand } from './commands/tenant.js';
-import { workerCommand } from './commands/worker.js';
 import { ERROR_CODES, OrgadminError } from '../domain/errors.js';
 import type { Command } from './command.js';
 
-const COMMANDS: Command[] = [
-  startCommand,
-  serveCommand,
-  orgCommand,
-  runsCommand,
-  runCommand,
-  workerCommand,
-  tenantCommand,
-  hooksCommand,
-  eventsCommand,
-  deployCommand,
-  rollbackCommand,
-  driftCommand,
-  historyCommand,
-  gitopsCommand,
-  auth0LocalCommand,
+/**
+ * Each command's module is imported only when that command runs: a process loads what its command needs and no
+ * more (a `worker` needs neither the portal nor auth0-local nor GitOps, which cost it memory for its whole life).
+ */
+const COMMANDS: [name: string, load: () => Promise<Command>][] = [
+  ['start', async () => (await import('./commands/start.js')).startCommand],
+  ['serve', async () => (await import('./commands/serve.js')).serveCommand],
+  ['org', async () => (await import('./commands/org.js')).orgCommand],
+  ['runs', async () => (await import('./commands/org.js')).runsCommand],
+  ['run', async () => (await import('./commands/org.js')).runCommand],
+  ['worker', async () => (await import('./commands/worker.js')).workerCommand],
+  ['tenant', async () => (await import('./commands/tenant.js')).tenantCommand],
+  ['hooks', async () => (await import('./commands/hooks.js')).hooksCommand],
+  ['events', async () => (await import('./commands/events.js')).eventsCommand],
+  ['deploy', async () => (await import('./commands/gitops.js')).deployCommand],
+  ['rollback', async () => (await import('./commands/gitops.js')).rollbackCommand],
+  ['drift', async () => (await import('./commands/gitops.js')).driftCommand],
+  ['history', async () => (await import('./commands/gitops.js')).historyCommand],
+  ['gitops', async () => (await import('./commands/gitops.js')).gitopsCommand],
+  ['auth0-local', async () => (await import('./commands/auth0-local.js')).auth0LocalCommand],
 ];
 
-function usage(): string {
-  const width = Math.max(...COMMANDS.map((command) => command.name.length));
-  const lines = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
+async function usage(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map(([, load]) => load()));
+  const width = Math.max(...commands.map((command) => command.name.length));
+  const lines = commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
   return [
     'Usage: orgadmin <command> [options]',
     '',
@@ -78,20 +68,20 @@ function reportError(command: string, error: unknown): number {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${usage()}\n`);
+    process.stdout.write(`${await usage()}\n`);
     return name === undefined ? 1 : 0;
   }
   if (name === '--version' || name === '-v') {
     process.stdout.write('orgadmin 0.1.0\n');
     return 0;
   }
-  const command = COMMANDS.find((candidate) => candidate.name === name);
-  if (!command) {
-    process.stderr.write(`orgadmin: unknown command "${name}"\n\n${usage()}\n`);
+  const load = COMMANDS.find(([candidate]) => candidate === name)?.[1];
+  if (!load) {
+    process.stderr.write(`orgadmin: unknown command "${name}"\n\n${await usage()}\n`);
     return 2;
   }
   try {
-    return await command.run(rest);
+    return await (await load()).run(rest);
   } catch (error) {
     return reportError(name, error);
   }

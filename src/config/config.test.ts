@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       auth0Local: { port: DEFAULT_AUTH0_LOCAL_PORT, rateLimits: 'enterprise' },
       secretKey: undefined,
       rateLimits: 'enterprise',
+      urlBatchMaxWaitMs: 30_000,
       portal: {
         host: '127.0.0.1',
         port: 3000,
@@ -90,6 +91,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EVENTS_DISABLE_AFTER_FAILURES: '2.5' }, '/')).toThrow(
       /EVENTS_DISABLE_AFTER_FAILURES must be an integer/,
     );
+    expect(() => loadConfig({ ORGADMIN_URL_BATCH_WAIT_SECONDS: '-1' }, '/')).toThrow(
+      /ORGADMIN_URL_BATCH_WAIT_SECONDS must be 0 \(no batching\) or more/,
+    );
+    expect(loadConfig({ ORGADMIN_URL_BATCH_WAIT_SECONDS: '0' }, '/').urlBatchMaxWaitMs).toBe(0);
+    expect(loadConfig({ ORGADMIN_URL_BATCH_WAIT_SECONDS: '2.5' }, '/').urlBatchMaxWaitMs).toBe(2500);
   });
 
   it('takes GitOps mode only with a repository', () => {

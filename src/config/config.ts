@@ -65,6 +65,15 @@ const environmentSchema = z.object({
     'must be an integer',
   ),
   EVENTS_DISABLE_AFTER_HOURS: positiveNumber,
+  ORGADMIN_URL_BATCH_WAIT_SECONDS: optionalText
+    .transform((value) => (value === undefined ? undefined : Number(value)))
+    .pipe(
+      z
+        .number({ error: 'must be a number' })
+        .min(0, 'must be 0 (no batching) or more')
+        .max(3600, 'must be at most 3600')
+        .optional(),
+    ),
   ORGADMIN_MODE: optionalText.pipe(
     z.enum(['live', 'gitops'], { error: 'must be live or gitops' }).optional(),
   ),
@@ -107,6 +116,11 @@ export interface Config {
   events: EventsConfig;
   /** Bearer token that unlocks `/metrics` (portal and `worker --metrics-port`); undefined = metrics not served. */
   metricsToken: string | undefined;
+  /**
+   * How long a run's change to a shared application's URL lists may wait for other runs' changes to that
+   * application, to be written together (ms; 0: each run writes its own). Only while other runs will still change it.
+   */
+  urlBatchMaxWaitMs: number;
   /** `live`: changes are runs against Auth0. `gitops`: changes are commits to `gitops.repository`, deployed later. */
   mode: 'live' | 'gitops';
   gitops: GitopsConfig | undefined;
@@ -157,6 +171,8 @@ export const DEFAULT_AUTH0_LOCAL_PORT = 4443;
 export const DEFAULT_PORTAL_PORT = 3000;
 export const DEFAULT_API_AUDIENCE = 'https://orgadmin.local/api';
 export const DEFAULT_ROLES_CLAIM = 'https://orgadmin.dev/roles';
+/** Long enough for a bulk apply's runs on one application to share a write; an organization alone never waits. */
+export const DEFAULT_URL_BATCH_WAIT_SECONDS = 30;
 
 /** Parses the environment; throws a ConfigError naming every bad variable and its rule. */
 export function loadConfig(env: Record<string, string | undefined>, cwd: string): Config {
@@ -233,6 +249,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
       reauthMinutes: values.PORTAL_REAUTH_MINUTES ?? 5,
     },
     metricsToken: values.METRICS_TOKEN,
+    urlBatchMaxWaitMs: (values.ORGADMIN_URL_BATCH_WAIT_SECONDS ?? DEFAULT_URL_BATCH_WAIT_SECONDS) * 1000,
     mode,
     gitops: values.ORGADMIN_GITOPS_REPO
       ? {

@@ -9,6 +9,14 @@
  * Steps are planned from specs alone, so an intent may ask for URLs that are already there: the difference is taken
  * here, under the lock, and nothing is written when nothing is missing. What each intent really added is noted in
  * the ledger and returned, so a compensation takes off only those (a URL that was there before stays).
+ *
+ * Batching: runs in flight at once share a write, but a bulk apply of thousands has only a worker's slots in
+ * flight. So, in a worker, a run whose change can wait — another unfinished run will still change this client, and
+ * the oldest pending intent has waited less than the batching wait — records its intent and suspends, freeing its
+ * slot; the run that finds nobody else coming (or the wait over) writes every pending intent and wakes the runs it
+ * settled. An organization alone never waits; a run that never comes delays the others by the wait at most.
+ * The ledger notes each intent's run: the same step repeated keeps its result, and a failed or cancelled run's
+ * intent that no write applied yet is withdrawn.
  */
 import type { UrlLists } from '../domain/plan.js';
 import { Auth0Failure, type Auth0Tenant } from '../ports/auth0-tenant.js';
@@ -50,7 +58,11 @@ export interface ClientUrlResult {
   wrote: boolean;
   /** The intent's additions that were missing and were put on the client (by this call or the one that applied it). */
   added: UrlLists;
+  /** Other runs whose intents this call's reconciliation applied (they may be waiting for it). */
+  settledRuns: string[];
 }
+
+export type RunClientUrlIntent = ClientUrlIntent & { runId: string };
 
 const noApplication = (clientName: string): Auth0Failure =>
   new Auth0Failure(`no application is named ${clientName}`, { retryable: false, status: 404 });
@@ -58,25 +70,70 @@ const noApplication = (clientName: string): Auth0Failure =>
 const addsNothing = (intent: ClientUrlIntent): boolean =>
   LISTS.every((list) => intent.add[list].length === 0);
 
-/** Records the intent and makes the client's lists satisfy every pending intent. */
+/** When a run's URL change may wait for other runs' changes to the same client, so one write carries them all. */
+export interface ClientUrlBatching {
+  /** The longest an intent waits for company; after that the next run to look writes. */
+  maxWaitMs: number;
+}
+
+/** The run's intent waits for a later write (the run suspends until then, or until `retryInMs`). */
+export interface ClientUrlWait {
+  waiting: true;
+  retryInMs: number;
+}
+
+/**
+ * Records the run's intent and makes the client's lists satisfy every pending intent — or, with `batching`, leaves
+ * the write to a later run when another unfinished run will still add an intent on this client and the oldest
+ * pending one has not waited `maxWaitMs` yet (whoever writes applies every pending intent, so k runs cost one write).
+ */
 export async function reconcileClientUrls(
   store: Store,
   tenant: Auth0Tenant,
-  intent: ClientUrlIntent,
-): Promise<ClientUrlResult> {
-  await store.recordClientUrlIntent(intent);
-  return store.withClientLock(intent.tenant, intent.clientName, async () => {
-    const recorded = await store.pendingClientUrlIntents(intent.tenant, intent.clientName);
-    if (!recorded.some((candidate) => candidate.orgName === intent.orgName)) {
-      const added = await store.clientUrlsAdded(intent.tenant, intent.clientName, intent.orgName);
-      return { wrote: false, added: added ?? EMPTY_URLS };
-    }
+  intent: RunClientUrlIntent,
+  batching?: ClientUrlBatching,
+): Promise<ClientUrlResult | ClientUrlWait> {
+  const recorded = await store.recordClientUrlIntent(intent);
+  if (recorded.state === 'settled') return { wrote: false, added: recorded.added, settledRuns: [] };
+  if (batching) {
+    const batch = await store.clientUrlBatchState(intent.tenant, intent.clientName, intent.runId);
+    const waited = batch.oldestPendingMs ?? 0;
+    if (batch.moreComing && waited < batching.maxWaitMs)
+      return { waiting: true, retryInMs: Math.ceil(batching.maxWaitMs - waited) };
+  }
+  const { wrote, settledRuns } = await writeClientUrls(store, tenant, intent.tenant, intent.clientName);
+  const mine = await store.clientUrlIntentState(
+    intent.tenant,
+    intent.clientName,
+    intent.orgName,
+    intent.runId,
+  );
+  if (mine.state === 'settled') {
+    return { wrote, added: mine.added, settledRuns: settledRuns.filter((runId) => runId !== intent.runId) };
+  }
+  // Still pending after a reconciliation: only an intent that adds to an application that does not exist stays.
+  throw noApplication(intent.clientName);
+}
+
+/**
+ * Under the client's lock: applies every pending intent on it at once (one GET, one PATCH, one verifying GET) and
+ * settles them, with what each added. Intents that add to an application that does not exist stay pending.
+ */
+async function writeClientUrls(
+  store: Store,
+  tenant: Auth0Tenant,
+  tenantName: string,
+  clientName: string,
+): Promise<{ wrote: boolean; settledRuns: string[] }> {
+  return store.withClientLock(tenantName, clientName, async () => {
+    const recorded = await store.pendingClientUrlIntents(tenantName, clientName);
+    if (recorded.length === 0) return { wrote: false, settledRuns: [] };
     const pending = await Promise.all(recorded.map((candidate) => keepUrlsOthersWant(store, candidate)));
     const added = new Map(pending.map((candidate) => [candidate.orgName, { ...EMPTY_URLS }]));
     let applied = pending;
     let wrote = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const found = await tenant.readClientUrls(intent.clientName);
+      const found = await tenant.readClientUrls(clientName);
       if (!found) {
         // No application has this name: removals have nothing to take off, additions cannot be made.
         applied = pending.filter(addsNothing);
@@ -86,7 +143,7 @@ export async function reconcileClientUrls(
       // Each round after a write is also the verifying read.
       if (satisfies(current, pending)) break;
       if (round === MAX_ROUNDS - 1) {
-        throw new Error(`client ${intent.clientName}: URL lists kept changing under us; will retry`);
+        throw new Error(`client ${clientName}: URL lists kept changing under us; will retry`);
       }
       const next = mergeUrls(current, pending);
       if (!same(next, current)) {
@@ -101,16 +158,29 @@ export async function reconcileClientUrls(
         }
       }
     }
-    await store.settleClientUrlIntents(
-      intent.tenant,
-      intent.clientName,
+    const settledRuns = await store.settleClientUrlIntents(
+      tenantName,
+      clientName,
       applied.map((candidate) => candidate.orgName),
       Object.fromEntries(applied.map((candidate) => [candidate.orgName, added.get(candidate.orgName)!])),
     );
-    if (!applied.some((candidate) => candidate.orgName === intent.orgName))
-      throw noApplication(intent.clientName);
-    return { wrote, added: added.get(intent.orgName)! };
+    return { wrote, settledRuns };
   });
+}
+
+/**
+ * Takes a failed or cancelled run's URL change back: an intent never applied is withdrawn (no later write applies
+ * it), under the client's lock so no write is applying it at that moment; one already applied is reported with what
+ * it added, for the compensation to take off.
+ */
+export async function withdrawClientUrls(
+  store: Store,
+  intent: { tenant: string; clientName: string; orgName: string; runId: string },
+): Promise<{ applied: false } | { applied: true; added: UrlLists }> {
+  const outcome = await store.withClientLock(intent.tenant, intent.clientName, () =>
+    store.withdrawClientUrlIntent(intent.tenant, intent.clientName, intent.orgName, intent.runId),
+  );
+  return outcome.state === 'settled' ? { applied: true, added: outcome.added } : { applied: false };
 }
 
 /** The intent without removals of URLs another organization still lists for the client (two may share one). */

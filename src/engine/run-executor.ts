@@ -36,7 +36,14 @@ import type { RunHooks } from '../ports/app-hooks.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { AppData, RunRecord, StepRecord, Store } from '../ports/store.js';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './backoff.js';
-import { EMPTY_URLS, reconcileClientUrls, unsafeReadModifyWrite } from './client-urls.js';
+import { countingAuth0Calls } from './run-calls.js';
+import {
+  EMPTY_URLS,
+  reconcileClientUrls,
+  unsafeReadModifyWrite,
+  withdrawClientUrls,
+  type ClientUrlBatching,
+} from './client-urls.js';
 
 export interface EngineDeps {
   store: Store;
@@ -57,6 +64,12 @@ export interface EngineDeps {
    * passed on once and never stored or logged.
    */
   onAdminLink?: (run: RunRecord, url: string) => void;
+  /**
+   * Lets a run's change to a shared client's URL lists wait for other runs' changes, so one write carries them all
+   * (src/engine/client-urls.ts): the run suspends (`RunSuspendedError`) and `wake` resumes the runs a write applied.
+   * Only an executor that resumes suspended runs sets it (the worker); without it every run writes its own change.
+   */
+  urlBatching?: ClientUrlBatching & { wake(runIds: string[]): Promise<void> };
   /** Test only: client URL changes as an uncoordinated read-modify-write, to show what the reconciler prevents. */
   __test__unsafeClientUrls?: boolean;
   /**
@@ -71,6 +84,23 @@ export type Failpoint = 'before-call' | 'after-call' | 'after-record';
 /** The run could not finish now (transient failures outlasted the retries); resume it later. */
 export class RetryLaterError extends Error {
   override readonly name = 'RetryLaterError';
+}
+
+/**
+ * The run waits for something another run will do (a batched URL write): nothing failed, the attempt ends here and
+ * the run is resumed when woken, or after `retryInMs` at the latest. `stillWaiting` tells whether it still waits (a
+ * wake-up may come before the caller has scheduled the resumption).
+ */
+export class RunSuspendedError extends Error {
+  override readonly name = 'RunSuspendedError';
+
+  constructor(
+    message: string,
+    readonly retryInMs: number,
+    readonly stillWaiting: () => Promise<boolean>,
+  ) {
+    super(message);
+  }
 }
 
 /** A step failed for good: the run compensates. */
@@ -121,6 +151,19 @@ export function observeRequest(
 }
 
 export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRecord> {
+  // The attempt's Management API calls are added to the run however it ends (a killed process's are lost).
+  let counted = 0;
+  const run = await countingAuth0Calls(
+    () => executeAttempt(deps, runId),
+    async (calls) => {
+      counted = calls;
+      await deps.store.addRunAuth0Calls(runId, calls);
+    },
+  );
+  return { ...run, auth0Calls: run.auth0Calls + counted };
+}
+
+async function executeAttempt(deps: EngineDeps, runId: string): Promise<RunRecord> {
   const { store } = deps;
   const log = deps.log ?? (() => undefined);
   let run = await mustGetRun(store, runId);
@@ -150,11 +193,21 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
     /** Undo the completed forward steps in reverse (the compensation phase below carries them out). */
     const compensate = async (reason: string): Promise<number> => {
       // A hook call in doubt (sent, answer not recorded) may have been accepted: its on-compensate is harmless if not.
-      const completed = (await store.steps(run.id)).filter(
-        (r) =>
-          r.phase === 'forward' &&
-          (r.status === 'done' || (r.status === 'started' && r.step.kind === 'call-hook')),
-      );
+      const forward = (await store.steps(run.id)).filter((r) => r.phase === 'forward');
+      const completed: { step: Step; result?: StepResult | undefined }[] = [];
+      for (const r of forward) {
+        if (r.status === 'done' || (r.status === 'started' && r.step.kind === 'call-hook')) completed.push(r);
+        else if (isClientUrlStep(r.step) && r.status !== 'pending' && r.status !== 'skipped') {
+          // A URL change in doubt or waiting: withdrawn if no write applied it yet (none ever will), else undone.
+          const taken = await withdrawClientUrls(store, {
+            tenant: run.tenant,
+            clientName: r.step.clientName,
+            orgName: run.orgName,
+            runId: run.id,
+          });
+          if (taken.applied) completed.push({ step: r.step, result: { addedUrls: taken.added } });
+        }
+      }
       const compensations = completed
         .reverse()
         .map((r) => compensationFor(r.step, r.result))
@@ -247,7 +300,7 @@ async function runStep(
   let inDoubt = record.status === 'started';
   /** Classifies a failure: rethrows permanent ones, waits before the next attempt for transient ones. */
   const handle = async (error: unknown, attempt: number): Promise<void> => {
-    if (error instanceof PermanentStepError) throw error;
+    if (error instanceof PermanentStepError || error instanceof RunSuspendedError) throw error;
     if (error instanceof Auth0Failure && !error.retryable)
       throw new PermanentStepError(error.message, { cause: error });
     const message = error instanceof Error ? error.message : String(error);
@@ -304,15 +357,32 @@ async function act(
       await unsafeReadModifyWrite(tenant, step.clientName, add, remove);
       return {};
     }
-    const { added } = await reconcileClientUrls(deps.store, tenant, {
+    const intent = {
       tenant: run.tenant,
       clientName: step.clientName,
       orgName: run.orgName,
+      runId: run.id,
       add,
       remove,
-    });
+    };
+    const outcome = await reconcileClientUrls(deps.store, tenant, intent, deps.urlBatching);
+    if ('waiting' in outcome) {
+      throw new RunSuspendedError(
+        `${describeStep(step)}: waiting to be written together with other organizations' URLs`,
+        outcome.retryInMs,
+        async () =>
+          (await deps.store.clientUrlIntentState(run.tenant, step.clientName, run.orgName, run.id)).state ===
+          'pending',
+      );
+    }
+    if (outcome.settledRuns.length > 0 && deps.urlBatching) {
+      // Waiting runs would resume on their own at the latest after the batching wait; waking them is only faster.
+      await deps.urlBatching.wake(outcome.settledRuns).catch((error: unknown) => {
+        deps.log?.(`run ${run.id}: waking ${outcome.settledRuns.length} run(s): ${String(error)}`);
+      });
+    }
     // Journaled with the step: its compensation takes off only these.
-    return step.kind === 'add-client-urls' ? { result: { addedUrls: added } } : {};
+    return step.kind === 'add-client-urls' ? { result: { addedUrls: outcome.added } } : {};
   }
   const { url, ...outcome } = await tenant.execute(step, context);
   if (url) deps.onAdminLink?.(run, url);

@@ -12,7 +12,7 @@
  *   already has an open job does nothing.
  */
 import type { RunRecord } from '../ports/store.js';
-import { executeRun, RetryLaterError, type EngineDeps } from './run-executor.js';
+import { executeRun, RetryLaterError, RunSuspendedError, type EngineDeps } from './run-executor.js';
 
 /** One job of the queue: the run to execute. */
 export interface RunJob {
@@ -40,8 +40,12 @@ export interface RunQueueWork {
 
 /** The queue of runs to execute (adapter: src/adapters/postgres/job-queue.ts). */
 export interface RunQueue {
-  /** Adds a job for the run unless it already has one that is not finished; true when one was added. */
-  enqueue(runId: string): Promise<boolean>;
+  /**
+   * Adds a job for the run unless it already has one that is not finished; true when one was added. A job offered
+   * later (`delayMs`) is offered now when the run is enqueued again without a delay. `replacingJobId`: the job
+   * being handled, which ends when its handler returns, does not count as the run's open job.
+   */
+  enqueue(runId: string, options?: { delayMs?: number; replacingJobId?: string }): Promise<boolean>;
   /**
    * Takes jobs, up to `concurrency` at once, and hands each to `handler`: resolving completes the job, rejecting
    * fails it (it is offered again after the backoff, until the retry limit).
@@ -79,6 +83,11 @@ export interface WorkerOptions {
   resumeUnfinished?: boolean;
   /** Enqueue unfinished runs again this often (0: only at start). Default 0. */
   rescanIntervalMs?: number;
+  /**
+   * How long a run's change to a shared client's URL lists may wait to be written together with other runs'
+   * changes (ms; 0: each run writes its own). Default 0.
+   */
+  urlBatchMaxWaitMs?: number;
   /** Every attempt's end: the run it left (finished or not), or the error that ended the attempt. */
   onAttempt?: (job: RunJob, outcome: { run: RunRecord } | { error: unknown }) => void;
 }
@@ -91,8 +100,22 @@ export interface Worker {
 }
 
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
-  const { queue, engine, concurrency } = options;
+  const { queue, concurrency } = options;
   const log = options.log ?? (() => undefined);
+  /** Set once the queue is being worked (woken runs are looked for at once). */
+  let lookForJobs = (): void => undefined;
+  const engine: EngineDeps = options.urlBatchMaxWaitMs
+    ? {
+        ...options.engine,
+        urlBatching: {
+          maxWaitMs: options.urlBatchMaxWaitMs,
+          wake: async (runIds) => {
+            for (const runId of runIds) await queue.enqueue(runId);
+            if (runIds.length > 0) lookForJobs();
+          },
+        },
+      }
+    : options.engine;
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new Error('concurrency must be an integer ≥ 1');
 
@@ -112,6 +135,15 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       log(`run ${run.id} (${run.orgName}, ${run.kind}): ${run.state} in ${Date.now() - started} ms`);
       options.onAttempt?.(job, { run });
     } catch (error) {
+      if (error instanceof RunSuspendedError) {
+        // The attempt ends without failing: a job offered later takes the run up again, unless it is woken first
+        // (also while this was being scheduled: then it is offered now).
+        await queue.enqueue(job.runId, { delayMs: error.retryInMs, replacingJobId: job.id });
+        if (!(await error.stillWaiting())) await queue.enqueue(job.runId);
+        log(`run ${job.runId}: ${error.message}`);
+        options.onAttempt?.(job, { error });
+        return;
+      }
       const why = error instanceof Error ? error.message : String(error);
       const kind =
         error instanceof RetryLaterError ? 'retry later' : error instanceof RunBusyError ? 'busy' : 'error';
@@ -123,6 +155,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
 
   if (options.resumeUnfinished ?? true) await resume();
   const work = queue.work({ concurrency }, handle);
+  lookForJobs = () => work.notify();
   let rescan: NodeJS.Timeout | undefined;
   if (options.rescanIntervalMs) {
     rescan = setInterval(() => {

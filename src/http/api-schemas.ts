@@ -323,10 +323,14 @@ export const batchSchema = z.object({
 
 export const batchDetailSchema = batchSchema.extend({
   work: z
-    .object({ stepsDone: count, stepAttempts: count })
-    .describe(
-      'What the runs did, from their step journal: steps done and step attempts. Not a count of Auth0 calls — the journal does not record those (a step also reads, and one client-URL write serves several runs).',
-    ),
+    .object({
+      stepsDone: count,
+      stepAttempts: count,
+      auth0Calls: count.describe(
+        'Management API calls the runs made (reads included; a write to a shared application that carries several runs’ URLs counts once, for the run that made it; an attempt cut short by a killed process is not counted).',
+      ),
+    })
+    .describe('What the runs did: steps done and step attempts (from their journal), and Auth0 calls used.'),
   failures: z
     .array(
       z.object({
@@ -366,7 +370,7 @@ export function batchOf(batch: BatchCounts): z.output<typeof batchSchema> {
 export function batchDetailOf(batch: BatchProgress): z.output<typeof batchDetailSchema> {
   return {
     ...batchOf(batch),
-    work: { stepsDone: batch.stepsDone, stepAttempts: batch.stepAttempts },
+    work: { stepsDone: batch.stepsDone, stepAttempts: batch.stepAttempts, auth0Calls: batch.auth0Calls },
     failures: batch.failures.map((group) => ({
       reason: group.reason,
       stage: group.stage,

@@ -49,6 +49,8 @@ export interface RunRecord {
   createdAt: Date;
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
+  /** Management API calls made for the run so far (attempts that ended; a killed attempt's are not known). */
+  auth0Calls: number;
 }
 
 export interface StepRecord {
@@ -154,6 +156,8 @@ export interface Store {
     limit?: number;
     beforeId?: string;
   }): Promise<AuditEvent[]>;
+  /** Adds the Management API calls an attempt at the run made. */
+  addRunAuth0Calls(runId: string, calls: number): Promise<void>;
   /** Runs not finished (`pending`, `running`, `compensating`), oldest first: what a worker resumes. */
   unfinishedRuns(): Promise<RunRecord[]>;
 
@@ -162,10 +166,31 @@ export interface Store {
    * lock on a dedicated connection): the client's URL read-modify-write is serialized.
    */
   withClientLock<T>(tenant: string, clientName: string, fn: () => Promise<T>): Promise<T>;
-  /** Records what an organization wants on a shared client's URL lists, as `pending` intents. */
-  recordClientUrlIntent(intent: ClientUrlIntent): Promise<void>;
+  /**
+   * Records what an organization's run wants on a shared client's URL lists, as a `pending` intent, and says where
+   * it stands. The same run recording the same intent again (a step repeated after a crash) changes nothing: an
+   * intent already applied stays `settled` with what it added, so the step's result is not lost.
+   */
+  recordClientUrlIntent(intent: ClientUrlIntent): Promise<ClientUrlIntentState>;
+  /** Where this run's intent on the client stands (`none`: the organization's intent there is another run's, or none). */
+  clientUrlIntentState(
+    tenant: string,
+    clientName: string,
+    orgName: string,
+    runId: string,
+  ): Promise<ClientUrlIntentState | { state: 'none' }>;
   /** Every `pending` intent on a client, of every organization: what one reconciliation applies together. */
   pendingClientUrlIntents(tenant: string, clientName: string): Promise<ClientUrlIntent[]>;
+  /**
+   * Whether a write to the client's URL lists can wait for more intents: how long its oldest pending intent has
+   * waited (database clock), and whether another unfinished run of the tenant will still record an intent on it (a
+   * run not started yet whose spec names the client, or a started one whose step on it has not begun).
+   */
+  clientUrlBatchState(
+    tenant: string,
+    clientName: string,
+    exceptRunId: string,
+  ): Promise<{ oldestPendingMs: number | undefined; moreComing: boolean }>;
   /**
    * The URLs other organizations of the tenant (not removed) list for this client in their desired or applied spec:
    * a removal must leave them on the client.
@@ -173,19 +198,24 @@ export interface Store {
   clientUrlsWantedByOthers(tenant: string, clientName: string, orgName: string): Promise<UrlLists>;
   /**
    * Marks intents applied (after the write was verified), with the URLs the reconciliation put on the client for
-   * each organization (`added`, by organization name; none when absent).
+   * each organization (`added`, by organization name; none when absent). Returns the runs whose intents it settled.
    */
   settleClientUrlIntents(
     tenant: string,
     clientName: string,
     orgNames: string[],
     added?: Record<string, UrlLists>,
-  ): Promise<void>;
+  ): Promise<string[]>;
   /**
-   * The URLs the reconciliation that settled this organization's latest intent on the client put there for it;
-   * undefined while the intent is pending (or there is none).
+   * Takes back a run's intent that was never applied (its run failed or was cancelled), so no later reconciliation
+   * applies it; call it holding the client's lock. An intent already applied is left and reported with what it added.
    */
-  clientUrlsAdded(tenant: string, clientName: string, orgName: string): Promise<UrlLists | undefined>;
+  withdrawClientUrlIntent(
+    tenant: string,
+    clientName: string,
+    orgName: string,
+    runId: string,
+  ): Promise<{ state: 'withdrawn' | 'none' } | { state: 'settled'; added: UrlLists }>;
 
   /** Registers (or updates the credentials of) a tenant; audited without the secret. */
   registerTenant(tenant: Omit<TenantRecord, 'createdAt'>, actor: string): Promise<TenantRecord>;
@@ -204,23 +234,49 @@ export interface Store {
   }): Promise<BatchRecord>;
   /**
    * Claims up to `limit` items to start, in file order: `waiting` ones and claims whose lease ran out (their process
-   * stopped). A lapsed claim whose run was created before its process stopped is linked to that run, not claimed
-   * again. Marks the batch as being started by the caller.
+   * stopped or stalled). A lapsed claim whose run was created before its process stopped is linked to that run, not
+   * claimed again. The items of one call carry one new random `owner` token: only that claim may begin, settle or
+   * release them, so a process whose items were taken over can no longer act on them. Marks the batch as being
+   * started by the caller.
    */
   claimBatchItems(batchId: string, limit: number, leaseMs: number): Promise<ClaimedBatchItem[]>;
   /**
+   * Called just before starting a claimed item's run: renews the lease of every item the claim still holds. `lost`:
+   * the item is no longer this claim's (taken over): start nothing more of the claim. `linked`: a run of the
+   * organization requested by the batch's requester since the item was first claimed exists (a process that lost
+   * the claim started it), so the item is settled with that run and nothing is to be started. `start`: go ahead.
+   */
+  beginBatchItem(
+    batchId: string,
+    position: number,
+    owner: string,
+    leaseMs: number,
+  ): Promise<'start' | 'linked' | 'lost'>;
+  /**
    * Ends a claim: `started` with the run, or `refused` with why no run was started — unless a run of the
-   * organization was created by the batch's requester since the claim (the error came after it), which is linked.
+   * organization was created by the batch's requester since the item was first claimed (the error came after it),
+   * which is linked. Only the claim holding the item settles it: false, and nothing recorded, for any other.
    */
   settleBatchItem(
     batchId: string,
     position: number,
+    owner: string,
     outcome: { runId: string } | { error: string },
-  ): Promise<void>;
+  ): Promise<boolean>;
+  /** Puts the items this claim still holds back to `waiting` (its process stops before starting them). */
+  releaseBatchClaim(batchId: string, owner: string): Promise<void>;
   /** The batch with its progress, work and failures; `leaseMs` is the claim lease (to tell a stalled start). */
   getBatch(id: string, leaseMs: number): Promise<BatchProgress | undefined>;
-  /** Newest first, with counts; `before` (a batch id) continues a page after that batch. */
-  listBatches(filter: { limit?: number; before?: string }): Promise<BatchCounts[]>;
+  /**
+   * Newest first, with counts; `before` (a batch id) continues a page after that batch. `leaseMs` as for `getBatch`;
+   * without it, `stalled` counts only claims whose lease ran out.
+   */
+  listBatches(filter: { limit?: number; before?: string }, leaseMs?: number): Promise<BatchCounts[]>;
+  /**
+   * Batches with items neither started nor refused, oldest first (only `batchId`'s when given): what a process that
+   * starts up (or finished its own claims) may take over.
+   */
+  unstartedBatches(filter?: { batchId?: string }): Promise<UnstartedBatch[]>;
   /** Which of these organizations exist (removed ones included) and whether a run of theirs is unfinished. */
   orgStatuses(names: string[]): Promise<{ name: string; status: OrgStatus; busy: boolean }[]>;
 }
@@ -243,6 +299,17 @@ export interface ClaimedBatchItem {
   position: number;
   orgName: string;
   spec: OrgSpec;
+  /** The claim's token (random per claim), which beginning, settling and releasing the item must present. */
+  owner: string;
+}
+
+export interface UnstartedBatch {
+  id: string;
+  requestedBy: string;
+  /** Items that can be claimed now: waiting, or claimed with the lease run out. */
+  claimable: number;
+  /** When other claims hold items: milliseconds until the first of their leases runs out. */
+  heldForMs: number | undefined;
 }
 
 export interface BatchCounts extends BatchRecord {
@@ -256,6 +323,8 @@ export interface BatchCounts extends BatchRecord {
   finishedAt: Date | undefined;
   /** From the upload to `finishedAt`, or to now while unfinished (the database's clock). */
   durationMs: number;
+  /** Items wait or are claimed, but no process has shown a sign of life within the lease: another may take over. */
+  stalled: boolean;
 }
 
 export interface BatchFailureGroup {
@@ -272,8 +341,8 @@ export interface BatchProgress extends BatchCounts {
   /** Steps done (forward and compensation) and step attempts (intents recorded) of the batch's runs. */
   stepsDone: number;
   stepAttempts: number;
-  /** Items wait or are claimed, but no process has shown a sign of life within the lease: another may take over. */
-  stalled: boolean;
+  /** Management API calls the batch's runs made. */
+  auth0Calls: number;
   /** Largest groups first. */
   failures: BatchFailureGroup[];
 }
@@ -297,8 +366,12 @@ export interface ClientUrlIntent {
   tenant: string;
   clientName: string;
   orgName: string;
+  /** The run that recorded it (absent for intents recorded before runs were noted). */
+  runId?: string | undefined;
   add: UrlLists;
   remove: UrlLists;
 }
+
+export type ClientUrlIntentState = { state: 'pending' } | { state: 'settled'; added: UrlLists };
 
 export type { StepResult, UrlLists };

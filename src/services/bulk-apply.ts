@@ -10,8 +10,10 @@
  * rule. Afterwards an organization can still be refused at start (e.g. another of its runs is unfinished): that is
  * recorded on the item and reported with the failures.
  *
- * Starting runs happens in the background, item by item under a lease in the store: a process that stops halfway
- * leaves the rest to whichever process next looks at the batch.
+ * Starting runs happens in the background, item by item under a lease in the store. A process that stops halfway
+ * leaves the rest to another: one starting up (`resume`), one that lists or reads the batch, or one that was
+ * starting it too and waits for the stopped claim's lease to run out. Each claim has an owner token: a process that
+ * stalled past its lease and finds its claim taken over starts nothing more of it and records nothing on its items.
  */
 import { OrgadminError, type SpecIssue } from '../domain/errors.js';
 import { keepRedactedSecrets, orgSpecSchema, type OrgSpec } from '../domain/org-spec.js';
@@ -21,6 +23,7 @@ import type {
   BatchFormat,
   BatchProgress,
   BatchRecord,
+  ClaimedBatchItem,
   RunRecord,
   Store,
 } from '../ports/store.js';
@@ -34,8 +37,10 @@ export const MAX_BULK_SPECS = 10_000;
 export const MAX_REPORTED_ISSUES = 100;
 /** How long a claim on items lasts without a sign of life before another process may take the start over. */
 export const BATCH_LEASE_MS = 60_000;
-/** Items claimed at a time: the lease covers starting all of them. */
+/** Items claimed at a time; the lease is renewed before each start. */
 const CLAIM_CHUNK = 10;
+/** Taken over only this long after a lease ran out (the database's clock and ours differ a little). */
+const TAKEOVER_MARGIN_MS = 50;
 
 /** The CSV columns and what each maps onto in the organization spec (the header row names them, in any order). */
 export const CSV_COLUMNS = [
@@ -97,8 +102,18 @@ export interface BulkApplyService {
   drain(batchId: string): Promise<void>;
   /** The batch's progress and summary; a start that a stopped process left unfinished is taken over. */
   get(batchId: string): Promise<BatchProgress>;
+  /** Batches, newest first; starts that stopped processes left unfinished among them are taken over. */
   list(filter: { limit?: number; before?: string }): Promise<BatchCounts[]>;
-  /** Stops starting runs after the current one (the rest waits for another process) and waits for that. */
+  /**
+   * Takes over, in the background, every batch with items left to start (a process starting up: the one that was
+   * starting them may have stopped). Items another process holds are taken over once their lease runs out.
+   * Resolves with the ids of those batches once they are looked at, not when their runs are started.
+   */
+  resume(): Promise<string[]>;
+  /**
+   * Stops starting runs after the current one and waits for that; the rest of its claim goes back to waiting for
+   * another process.
+   */
   close(): Promise<void>;
 }
 
@@ -110,6 +125,8 @@ export function createBulkApplyService(deps: {
   const { store, organizations } = deps;
   const log = deps.log ?? (() => undefined);
   const draining = new Map<string, Promise<void>>();
+  /** Batches to look at again when claims other processes hold run out. */
+  const timers = new Map<string, NodeJS.Timeout>();
   let closed = false;
 
   /** One organization's run: an update of an existing organization, else a creation. */
@@ -127,29 +144,76 @@ export function createBulkApplyService(deps: {
     }
   };
 
+  /** Starts the items of one claim in order; false when the claim was taken over (the rest is not ours). */
+  const startClaimed = async (
+    batchId: string,
+    items: ClaimedBatchItem[],
+    actor: string,
+  ): Promise<boolean> => {
+    for (const item of items) {
+      if (closed) return true;
+      const begun = await store.beginBatchItem(batchId, item.position, item.owner, BATCH_LEASE_MS);
+      if (begun === 'lost') return false;
+      if (begun === 'linked') continue;
+      let outcome: { runId: string } | { error: string };
+      try {
+        outcome = { runId: (await startRun(item.spec, actor)).id };
+      } catch (error) {
+        outcome = { error: error instanceof Error ? error.message : String(error) };
+      }
+      // Not settled: another process took the item over meanwhile; a run this start made is linked by that one.
+      if (!(await store.settleBatchItem(batchId, item.position, item.owner, outcome))) return false;
+    }
+    return true;
+  };
+
   const drainAs = async (batchId: string, actor: string): Promise<void> => {
     while (!closed) {
       const items = await store.claimBatchItems(batchId, CLAIM_CHUNK, BATCH_LEASE_MS);
       if (items.length === 0) return;
-      for (const item of items) {
-        // Unstarted claims lapse with their lease and are taken over.
-        if (closed) return;
-        let outcome: { runId: string } | { error: string };
-        try {
-          outcome = { runId: (await startRun(item.spec, actor)).id };
-        } catch (error) {
-          outcome = { error: error instanceof Error ? error.message : String(error) };
-        }
-        await store.settleBatchItem(batchId, item.position, outcome);
+      let kept: boolean | undefined;
+      try {
+        kept = await startClaimed(batchId, items, actor);
+      } finally {
+        // Stopping (closed, taken over, or a failure) hands the unstarted rest of the claim back rather than
+        // leaving it to its lease.
+        if (closed || kept !== true)
+          await store.releaseBatchClaim(batchId, items[0]!.owner).catch(() => undefined);
       }
+      if (!kept) log(`bulk apply ${batchId}: another process took over items this one had claimed`);
     }
+  };
+
+  /** Looks at the batch again when the first claim another process holds on it runs out. */
+  const watch = (batchId: string, actor: string, afterMs: number): void => {
+    if (closed) return;
+    clearTimeout(timers.get(batchId));
+    const timer = setTimeout(() => {
+      timers.delete(batchId);
+      if (!closed) void kick(batchId, actor);
+    }, afterMs + TAKEOVER_MARGIN_MS);
+    // Never the reason a process stays up.
+    timer.unref();
+    timers.set(batchId, timer);
+  };
+
+  /** What is left to start of a batch after draining: start it now, watch claims held elsewhere, or nothing. */
+  const followUp = async (batchId: string, actor: string): Promise<void> => {
+    if (closed) return;
+    const [open] = await store.unstartedBatches({ batchId });
+    if (!open) return;
+    if (open.claimable > 0) watch(batchId, actor, 0);
+    else if (open.heldForMs !== undefined) watch(batchId, actor, open.heldForMs);
   };
 
   /** Starts the batch's runs in the background, once per process at a time. */
   const kick = (batchId: string, actor: string): Promise<void> => {
     let running = draining.get(batchId);
     if (!running) {
+      clearTimeout(timers.get(batchId));
+      timers.delete(batchId);
       running = drainAs(batchId, actor)
+        .then(() => followUp(batchId, actor))
         .catch((error: unknown) =>
           log(
             `bulk apply ${batchId}: starting runs stopped (${error instanceof Error ? error.message : String(error)}); another process takes over once the lease runs out`,
@@ -159,6 +223,13 @@ export function createBulkApplyService(deps: {
       draining.set(batchId, running);
     }
     return running;
+  };
+
+  /** Takes a batch over unless this process is already starting it. */
+  const takeOver = (batch: { id: string; requestedBy: string }): void => {
+    if (closed || draining.has(batch.id)) return;
+    log(`bulk apply ${batch.id}: items are left to start; continuing its start here`);
+    void kick(batch.id, batch.requestedBy);
   };
 
   const mustGet = async (batchId: string): Promise<BatchProgress> => {
@@ -217,17 +288,29 @@ export function createBulkApplyService(deps: {
 
     async get(batchId) {
       const batch = await mustGet(batchId);
-      if (batch.stalled && !closed && !draining.has(batchId)) {
-        log(`bulk apply ${batchId}: its start had stopped; continuing it here`);
-        void kick(batchId, batch.requestedBy);
-      }
+      if (batch.stalled) takeOver(batch);
       return batch;
     },
 
-    list: (filter) => store.listBatches(filter),
+    async list(filter) {
+      const batches = await store.listBatches(filter, BATCH_LEASE_MS);
+      for (const batch of batches) if (batch.stalled) takeOver(batch);
+      return batches;
+    },
+
+    async resume() {
+      const open = await store.unstartedBatches();
+      for (const batch of open) {
+        if (batch.claimable > 0) takeOver(batch);
+        else if (batch.heldForMs !== undefined) watch(batch.id, batch.requestedBy, batch.heldForMs);
+      }
+      return open.map((batch) => batch.id);
+    },
 
     async close() {
       closed = true;
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
       await Promise.all(draining.values());
     },
   };

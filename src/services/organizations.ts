@@ -294,7 +294,12 @@ export function createOrganizationService(
       return startRun(run.orgName, run.kind, run.desired, run.tenant, actor);
     },
 
-    cancel: (runId, actor) => store.requestCancel(runId, actor),
+    async cancel(runId, actor) {
+      const run = await store.requestCancel(runId, actor);
+      // A run waiting (for a batched URL write, or a retry) acts on the cancellation when taken up: now.
+      if (!gitops) await options.enqueue(run.id);
+      return run;
+    },
 
     async catalog() {
       return (await orgadmin.engine.tenantFor(orgadmin.defaultTenant.domain)).catalog();

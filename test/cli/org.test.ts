@@ -133,7 +133,9 @@ describe('orgadmin org', () => {
     expect(applied.code).toBe(0);
     expect(applied.stdout.trim().split('\n')).toEqual(['m1: succeeded', 'm2: succeeded', 'm3: succeeded']);
     expect(applied.stderr).toContain('[████████████████████] 3/3 organizations finished');
-    expect(applied.stderr).toMatch(/3 organizations in \d+\.\d s: 3 succeeded, 0 failed\n/);
+    expect(applied.stderr).toMatch(
+      /3 organizations in \d+\.\d s: 3 succeeded, 0 failed; [1-9]\d* Auth0 calls\n/,
+    );
     // Recorded as one batch, so the portal's Bulk apply page shows it too.
     const batches = await database.pool.query('SELECT source_name, total, requested_by FROM bulk_batches');
     expect(batches.rows).toEqual([

@@ -231,24 +231,49 @@ describe('three worker processes', () => {
         .list({ tenant: local.name })
         .slice(from)
         .filter((entry) => entry.method === 'PATCH' && /^\/api\/v2\/clients\/\w+$/.test(entry.path)).length;
-      // Every run was executed by exactly one worker, and the work was spread over more than one process.
-      const perWorker = three.map(
+      // Every run finished in exactly one worker, and the work was spread over more than one process (a run that
+      // waited for a batched URL write may finish in another process than the one that began it).
+      const finishedBy = three.map(
         (worker) =>
           runs.filter((run) => worker.stderr().includes(`run ${run.id} (${run.orgName}, apply): succeeded`))
             .length,
       );
+      const workedOnBy = three.map(
+        (worker) => runs.filter((run) => worker.stderr().includes(`run ${run.id}`)).length,
+      );
       process.stderr.write(
-        `[worker.test] 30 runs by 3 workers in ${elapsed} ms; PATCH /clients/{id}: ${patches}; per worker: ${perWorker.join('/')}\n`,
+        `[worker.test] 30 runs by 3 workers in ${elapsed} ms; PATCH /clients/{id}: ${patches}; finished per worker: ${finishedBy.join('/')}; worked on per worker: ${workedOnBy.join('/')}\n`,
       );
       expect(patches).toBeLessThanOrEqual(10); // 2–4 when measured
-      expect(perWorker.reduce((sum, count) => sum + count, 0)).toBe(30);
-      expect(perWorker.filter((count) => count > 0).length).toBeGreaterThan(1);
+      expect(finishedBy.reduce((sum, count) => sum + count, 0)).toBe(30);
+      expect(workedOnBy.filter((count) => count > 0).length).toBeGreaterThan(1);
       // Graceful stop on SIGTERM.
       const exits = await Promise.all(three.map(stopWorker));
       expect(exits).toEqual(three.map(() => ({ code: 0, signal: null })));
       for (const worker of three) expect(worker.stderr()).toContain('stopped');
     },
   );
+});
+
+describe('a worker starting after a bulk apply’s process stopped', () => {
+  it('continues starting the batch’s runs and executes them', { timeout: 60_000 }, async () => {
+    // Recorded, nothing started: the process that took the upload stopped right after.
+    const names = ['bulk-left-1', 'bulk-left-2', 'bulk-left-3'];
+    const batch = await store.createBatch({
+      requestedBy: 'cli:ops',
+      sourceName: 'left.yaml',
+      format: 'yaml',
+      specs: names.map((name) => spec({ name })),
+    });
+    const worker = startWorkerProcess(FAST_WORKER_ARGS);
+    await worker.waitFor('continuing the start of 1 bulk apply batch(es)');
+    const progress = async () => (await store.getBatch(batch.id, 60_000))!;
+    const deadline = Date.now() + 40_000;
+    while ((await progress()).runs.succeeded < names.length && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await progress()).toMatchObject({ waiting: 0, refused: 0, runs: { succeeded: 3, failed: 0 } });
+    for (const name of names) expect(await store.listRuns({ orgName: name })).toHaveLength(1);
+  });
 });
 
 describe('org apply with a worker running', () => {

@@ -1,13 +1,16 @@
 /**
  * Bulk apply through the HTTP API: an operator checks a CSV (a bad one is refused with every row's problem, and
  * nothing is recorded), starts it, follows the batch until its summary — succeeded, failed with the reason and a
- * link to the run, duration, work done — and finds it in the list.
+ * link to the run, duration, work done — and finds it in the list. A batch whose portal process stopped halfway is
+ * continued by the next portal process that starts, before anyone looks at it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { listenForRunChanges } from '../../src/adapters/postgres/run-changes.js';
+import { validateSpecs } from '../../src/domain/spec-document.js';
 import type { RunChanges } from '../../src/ports/run-changes.js';
 import { managementClient, useAuth0Local } from '../helpers/auth0-local.js';
+import { untilRunChange } from '../helpers/run-changes.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { sessionFor, startTestPortal, type TestPortal, type TestSession } from '../helpers/portal.js';
 
@@ -63,7 +66,7 @@ interface Batch {
   open: number;
   durationMs: number;
   finishedAt: string | null;
-  work: { stepsDone: number; stepAttempts: number };
+  work: { stepsDone: number; stepAttempts: number; auth0Calls: number };
   failures: {
     reason: string;
     stage: string;
@@ -73,20 +76,15 @@ interface Batch {
 }
 
 /** GETs the batch again at every run change until it has finished. */
-async function untilFinished(id: string): Promise<Batch> {
-  const seen = new Promise<void>((resolve) => {
-    const check = async (): Promise<void> => {
-      if ((await api<Batch>('GET', `/batches/${id}`)).body.state === 'finished') {
-        unsubscribe();
-        resolve();
-      }
-    };
-    const unsubscribe = changes.subscribe(() => void check());
-    void check();
-  });
-  await seen;
-  return (await api<Batch>('GET', `/batches/${id}`)).body;
-}
+const untilFinished = (id: string): Promise<Batch> =>
+  untilRunChange(
+    changes,
+    async () => {
+      const batch = (await api<Batch>('GET', `/batches/${id}`)).body;
+      return batch.state === 'finished' ? batch : undefined;
+    },
+    { timeoutMs: 60_000, waitingFor: `batch ${id} finished` },
+  );
 
 const CSV = [
   'name,displayName,sharedConnections,application,callbackUrls,adminEmail,adminVia',
@@ -138,6 +136,7 @@ describe('bulk apply over HTTP', () => {
     expect(batch.finishedAt).not.toBeNull();
     expect(batch.durationMs).toBeGreaterThan(0);
     expect(batch.work.stepsDone).toBeGreaterThan(0);
+    expect(batch.work.auth0Calls).toBeGreaterThanOrEqual(batch.work.stepsDone);
     expect(batch.failures).toHaveLength(1);
     const [failure] = batch.failures;
     expect(failure).toMatchObject({ stage: 'run', count: 1, organizations: [{ name: 'h-fail' }] });
@@ -153,4 +152,48 @@ describe('bulk apply over HTTP', () => {
       [started.body.id, 'finished', 2],
     ]);
   });
+});
+
+describe('a portal process starting', () => {
+  /** Resolves at the run change after which every one of these organizations has a finished run. */
+  const untilRunsFinished = (names: string[], timeoutMs = 60_000): Promise<true> =>
+    untilRunChange(
+      changes,
+      async () => {
+        for (const name of names) {
+          const runs = await portal.orgadmin.store.listRuns({ orgName: name });
+          if (runs.length === 0 || runs.some((run) => run.state !== 'succeeded' && run.state !== 'failed'))
+            return undefined;
+        }
+        return true;
+      },
+      { timeoutMs, waitingFor: `a finished run of every one of ${names.join(', ')}` },
+    );
+
+  it(
+    'continues a batch its previous process left halfway, before anyone reads it',
+    { timeout: 120_000 },
+    async () => {
+      const { store } = portal.orgadmin;
+      // A portal process recorded the batch, claimed its first item and died; that claim's lease has run out.
+      const batch = await store.createBatch({
+        requestedBy: 'olivia@saas.example',
+        sourceName: 'restart.csv',
+        format: 'csv',
+        specs: validateSpecs(['s-one', 's-two', 's-three'].map((name) => ({ name }))),
+      });
+      await store.claimBatchItems(batch.id, 1, 0);
+
+      const restarted = await startTestPortal(local, database);
+      try {
+        await untilRunsFinished(['s-one', 's-two', 's-three']);
+      } finally {
+        await restarted.close();
+      }
+      const read = await api<Batch>('GET', `/batches/${batch.id}`);
+      expect(read.body).toMatchObject({ state: 'finished', succeeded: 3, notStarted: 0 });
+      for (const name of ['s-one', 's-two', 's-three'])
+        expect(await store.listRuns({ orgName: name }), name).toHaveLength(1);
+    },
+  );
 });

@@ -2,8 +2,9 @@
  * Bulk apply against auth0-local and a test database, with an in-process worker: a file with any bad row or document
  * is refused whole — every problem named by row (or document), column and rule — and nothing is recorded or sent to
  * Auth0; a CSV of 30 organizations becomes one batch that reaches its summary (organizations already busy are
- * reported as not started, grouped by reason); and a start whose process stopped halfway is taken over without
- * starting any organization twice.
+ * reported as not started, grouped by reason); a start whose process stopped halfway is taken over without
+ * starting any organization twice — by a service starting up or listing batches, without anyone reading the batch;
+ * and a process that stalled past its lease and lost its claim starts nothing more of it and records nothing on it.
  */
 import type { ManagementClient } from 'auth0';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,15 +16,22 @@ import { OrgadminError } from '../../src/domain/errors.js';
 import { validateSpecs } from '../../src/domain/spec-document.js';
 import { startWorker, type RunQueue, type Worker } from '../../src/engine/worker.js';
 import type { RunChanges } from '../../src/ports/run-changes.js';
-import type { BatchProgress } from '../../src/ports/store.js';
+import type { BatchProgress, ClaimedBatchItem, RunRecord, Store } from '../../src/ports/store.js';
 import {
+  BATCH_LEASE_MS,
   createBulkApplyService,
   MAX_REPORTED_ISSUES,
   parseCsv,
   type BulkApplyService,
 } from '../../src/services/bulk-apply.js';
 import { createOrganizationService, type OrganizationService } from '../../src/services/organizations.js';
-import { managementClient, orgadminHomeFor, useAuth0Local } from '../helpers/auth0-local.js';
+import {
+  managementClient,
+  orgadminHomeFor,
+  requestLogLength,
+  useAuth0Local,
+} from '../helpers/auth0-local.js';
+import { untilRunChange } from '../helpers/run-changes.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 const local = useAuth0Local();
@@ -99,49 +107,55 @@ const finished = (batch: BatchProgress): boolean =>
   batch.waiting === 0 && batch.runs.pending + batch.runs.running + batch.runs.compensating === 0;
 
 /** Re-reads the batch at every run change until it has finished (a run change is all that can finish it). */
-function untilFinished(batchId: string, timeoutMs = 90_000): Promise<BatchProgress> {
-  return new Promise((resolve, reject) => {
-    let reading = false;
-    let again = false;
-    const read = async (): Promise<void> => {
-      if (reading) {
-        again = true;
-        return;
-      }
-      reading = true;
-      try {
-        do {
-          again = false;
-          const batch = await bulk.get(batchId);
-          if (finished(batch)) {
-            stop();
-            resolve(batch);
-            return;
-          }
-        } while (again);
-      } finally {
-        reading = false;
-      }
-    };
-    const fail = (error: unknown): void => {
-      stop();
-      reject(error instanceof Error ? error : new Error(String(error)));
-    };
-    const unsubscribe = changes.subscribe(() => void read().catch(fail));
-    const timer = setTimeout(
-      () => fail(new Error(`batch ${batchId} did not finish in ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const stop = (): void => {
-      clearTimeout(timer);
-      unsubscribe();
-    };
-    void read().catch(fail);
-  });
-}
+const untilFinished = (batchId: string, timeoutMs = 90_000): Promise<BatchProgress> =>
+  untilRunChange(
+    changes,
+    async () => {
+      const batch = await bulk.get(batchId);
+      return finished(batch) ? batch : undefined;
+    },
+    { timeoutMs, waitingFor: `batch ${batchId} finished` },
+  );
 
 const HEADER =
   'name,displayName,isolation,sharedConnections,application,callbackUrls,adminEmail,metadata.plan';
+
+const FINAL = new Set(['succeeded', 'failed']);
+
+/**
+ * Waits, at every run change, until each of these organizations has a finished run — reading runs only, never the
+ * batch (reading a batch through the service would itself take over a stalled start).
+ */
+const untilRunsFinished = (names: string[], timeoutMs = 60_000): Promise<Map<string, RunRecord[]>> =>
+  untilRunChange(
+    changes,
+    async () => {
+      const runs = new Map<string, RunRecord[]>();
+      for (const name of names) runs.set(name, await orgadmin.store.listRuns({ orgName: name }));
+      return [...runs.values()].every((list) => list.length > 0 && list.every((run) => FINAL.has(run.state)))
+        ? runs
+        : undefined;
+    },
+    { timeoutMs, waitingFor: `a finished run of every one of ${names.join(', ')}` },
+  );
+
+/** A promise and the function that resolves it. */
+function signal<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+/** The claims on the batch's items run out now, as if their process had stalled for longer than the lease. */
+async function expireClaims(batchId: string): Promise<void> {
+  await database.pool.query(
+    `UPDATE bulk_batch_items SET lease_until = now() - interval '1 second'
+     WHERE batch_id = $1 AND state = 'starting'`,
+    [batchId],
+  );
+}
+
+const specsNamed = (...names: string[]) => validateSpecs(names.map((name) => ({ name })));
 
 describe('reading a bulk file', () => {
   it('parses quoted CSV cells with commas, quotes and line breaks', () => {
@@ -274,8 +288,16 @@ describe('a batch', () => {
 
       const started = await bulk.start({ fileName: 'onboarding.csv', content: csv }, 'olivia@saas.example');
       expect(started).toMatchObject({ sourceName: 'onboarding.csv', format: 'csv', total: 32 });
+      const from = requestLogLength(local);
       await bulk.drain(started.id);
       const summary = await untilFinished(started.id);
+      // Calls used: every Management API request from here on was made by one of the batch's runs.
+      const apiCalls = local.requestLog
+        .list({ tenant: local.name })
+        .slice(from)
+        .filter((entry) => entry.path.startsWith('/api/v2/')).length;
+      expect(summary.auth0Calls).toBeGreaterThan(30 * 4);
+      expect(summary.auth0Calls).toBe(apiCalls);
 
       expect(summary.runs).toEqual({ pending: 0, running: 0, compensating: 0, succeeded: 30, failed: 0 });
       expect(summary.refused).toBe(2);
@@ -335,6 +357,336 @@ describe('a batch', () => {
       for (const name of ['t-one', 't-two', 't-three'])
         expect(await orgadmin.store.listRuns({ orgName: name }), name).toHaveLength(1);
       expect((await orgadmin.store.getOrg('t-one'))?.lastRunId).toBe(first.run.id);
+    },
+  );
+});
+
+describe('a start that a process left unfinished', () => {
+  it(
+    'is resumed when a service starts (a process start), without anyone reading the batch',
+    { timeout: 90_000 },
+    async () => {
+      const batch = await bulk.record(
+        specsNamed('r-one', 'r-two', 'r-three', 'r-four'),
+        { name: 'restart.yaml', format: 'yaml' },
+        'cli:ops',
+      );
+      // The process starting it claimed two items, created the first one's run and died; its lease has run out.
+      // The other two were never claimed.
+      const claimed = await orgadmin.store.claimBatchItems(batch.id, 2, 0);
+      const first = await organizations.create(claimed[0]!.spec, 'cli:ops');
+
+      const restarted = createBulkApplyService({ store: orgadmin.store, organizations });
+      try {
+        expect(await restarted.resume()).toEqual([batch.id]);
+        const runs = await untilRunsFinished(['r-one', 'r-two', 'r-three', 'r-four']);
+        for (const [name, list] of runs) expect(list, name).toHaveLength(1);
+        expect(runs.get('r-one')![0]!.id).toBe(first.run.id);
+        expect(runs.get('r-four')![0]!.requestedBy).toBe('cli:ops');
+        expect(await orgadmin.store.getBatch(batch.id, BATCH_LEASE_MS)).toMatchObject({
+          waiting: 0,
+          refused: 0,
+          runs: { succeeded: 4 },
+        });
+        // Nothing is left to resume.
+        expect(await restarted.resume()).toEqual([]);
+      } finally {
+        await restarted.close();
+      }
+    },
+  );
+
+  it('is resumed at start once the lease of the stopped process runs out', { timeout: 90_000 }, async () => {
+    const batch = await bulk.record(
+      specsNamed('h-one', 'h-two'),
+      { name: 'held.yaml', format: 'yaml' },
+      'cli:ops',
+    );
+    // Claimed by a process that died a moment ago: its lease still runs for 3 s.
+    await orgadmin.store.claimBatchItems(batch.id, 10, 3_000);
+    const restarted = createBulkApplyService({ store: orgadmin.store, organizations });
+    try {
+      expect(await restarted.resume()).toEqual([batch.id]);
+      expect(await orgadmin.store.listRuns({ orgName: 'h-one' })).toEqual([]);
+      const runs = await untilRunsFinished(['h-one', 'h-two']);
+      for (const [name, list] of runs) expect(list, name).toHaveLength(1);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('is taken over when batches are listed', { timeout: 90_000 }, async () => {
+    const batch = await bulk.record(
+      specsNamed('l-one', 'l-two'),
+      { name: 'listed.yaml', format: 'yaml' },
+      'cli:ops',
+    );
+    await orgadmin.store.claimBatchItems(batch.id, 10, 0);
+    const listed = await bulk.list({});
+    expect(listed.find((item) => item.id === batch.id)).toMatchObject({ waiting: 2, stalled: true });
+    const runs = await untilRunsFinished(['l-one', 'l-two']);
+    for (const [name, list] of runs) expect(list, name).toHaveLength(1);
+  });
+});
+
+describe('a process that stalled past its lease', () => {
+  /** The organization service as one process sees it, with `start` in front of every run it starts. */
+  type Started = Awaited<ReturnType<OrganizationService['create']>>;
+  const startingThrough = (
+    start: (name: string, next: () => Promise<Started>) => Promise<Started>,
+  ): OrganizationService => ({
+    ...organizations,
+    create: (spec, actor) => start((spec as { name: string }).name, () => organizations.create(spec, actor)),
+    update: (name, spec, actor) => start(name, () => organizations.update(name, spec, actor)),
+  });
+
+  it(
+    'starts nothing of a claim another process took over, and that process starts every item once',
+    { timeout: 90_000 },
+    async () => {
+      const batch = await bulk.record(
+        specsNamed('o-one', 'o-two', 'o-three'),
+        { name: 'owner.yaml', format: 'yaml' },
+        'cli:ops',
+      );
+      // Process A claims the items, then stalls before starting any of them.
+      const claimedByA = signal<ClaimedBatchItem[]>();
+      const stall = signal();
+      let stalls = 1;
+      const storeOfA: Store = {
+        ...orgadmin.store,
+        claimBatchItems: async (...args) => {
+          const items = await orgadmin.store.claimBatchItems(...args);
+          if (stalls-- > 0) {
+            claimedByA.resolve(items);
+            await stall.promise;
+          }
+          return items;
+        },
+      };
+      const startedByA: string[] = [];
+      const a = createBulkApplyService({
+        store: storeOfA,
+        organizations: startingThrough((name, next) => {
+          startedByA.push(name);
+          return next();
+        }),
+      });
+      try {
+        const aDrained = a.drain(batch.id);
+        expect((await claimedByA.promise).map((item) => item.orgName)).toEqual(['o-one', 'o-two', 'o-three']);
+
+        // A's lease runs out; process B (this file's service) takes the items over and starts all of them.
+        await expireClaims(batch.id);
+        await bulk.drain(batch.id);
+        const summary = await untilFinished(batch.id);
+        expect(summary).toMatchObject({ refused: 0, failures: [], runs: { succeeded: 3 } });
+
+        // A wakes up: its claim is gone, so it starts nothing (the organizations exist now: starting would be
+        // an update, a second run each).
+        stall.resolve();
+        await aDrained;
+        expect(startedByA).toEqual([]);
+        for (const name of ['o-one', 'o-two', 'o-three'])
+          expect(await orgadmin.store.listRuns({ orgName: name }), name).toHaveLength(1);
+        expect(await orgadmin.store.getBatch(batch.id, BATCH_LEASE_MS)).toMatchObject({
+          refused: 0,
+          failures: [],
+          runs: { succeeded: 3 },
+        });
+      } finally {
+        stall.resolve();
+        await a.close();
+      }
+    },
+  );
+
+  it(
+    'records nothing on an item it was starting when it lost the claim, so the new owner’s start counts',
+    { timeout: 90_000 },
+    async () => {
+      const batch = await bulk.record(specsNamed('p-one'), { name: 'loser.yaml', format: 'yaml' }, 'cli:ops');
+      // Process A begins p-one and stalls inside the start; when it wakes, its start fails (its connection is gone).
+      const aStarting = signal();
+      const aWakes = signal();
+      const a = createBulkApplyService({
+        store: orgadmin.store,
+        organizations: startingThrough(async () => {
+          aStarting.resolve();
+          await aWakes.promise;
+          throw new Error('Connection terminated unexpectedly');
+        }),
+      });
+      // Process B takes the item over once A's lease ran out, and is in the middle of starting it.
+      const bStarting = signal();
+      const bGoesOn = signal();
+      const b = createBulkApplyService({
+        store: orgadmin.store,
+        organizations: startingThrough(async (_name, next) => {
+          bStarting.resolve();
+          await bGoesOn.promise;
+          return next();
+        }),
+      });
+      try {
+        const aDrained = a.drain(batch.id);
+        await aStarting.promise;
+        await expireClaims(batch.id);
+        const bDrained = b.drain(batch.id);
+        await bStarting.promise;
+
+        aWakes.resolve();
+        await aDrained;
+        // A's failure is not the item's: it is still B's to settle.
+        expect(await orgadmin.store.getBatch(batch.id, BATCH_LEASE_MS)).toMatchObject({
+          waiting: 1,
+          refused: 0,
+          failures: [],
+        });
+
+        bGoesOn.resolve();
+        await bDrained;
+        const summary = await untilFinished(batch.id);
+        expect(summary).toMatchObject({ refused: 0, failures: [], runs: { succeeded: 1 } });
+        expect(await orgadmin.store.listRuns({ orgName: 'p-one' })).toHaveLength(1);
+      } finally {
+        aWakes.resolve();
+        bGoesOn.resolve();
+        await a.close();
+        await b.close();
+      }
+    },
+  );
+
+  it(
+    'has the run it started after losing its claim counted for the item, and the new owner starts no second one',
+    { timeout: 90_000 },
+    async () => {
+      const batch = await bulk.record(specsNamed('k-one'), { name: 'late.yaml', format: 'yaml' }, 'cli:ops');
+      // A begins k-one and stalls just before creating the run.
+      const aStarting = signal();
+      const aWakes = signal();
+      const a = createBulkApplyService({
+        store: orgadmin.store,
+        organizations: startingThrough(async (_name, next) => {
+          aStarting.resolve();
+          await aWakes.promise;
+          return next();
+        }),
+      });
+      // B takes the item over once A's lease ran out, and pauses right after claiming it.
+      const bClaimed = signal();
+      const bGoesOn = signal();
+      const storeOfB: Store = {
+        ...orgadmin.store,
+        claimBatchItems: async (...args) => {
+          const items = await orgadmin.store.claimBatchItems(...args);
+          if (items.length > 0) {
+            bClaimed.resolve();
+            await bGoesOn.promise;
+          }
+          return items;
+        },
+      };
+      const b = createBulkApplyService({ store: storeOfB, organizations });
+      try {
+        const aDrained = a.drain(batch.id);
+        await aStarting.promise;
+        await expireClaims(batch.id);
+        const bDrained = b.drain(batch.id);
+        await bClaimed.promise;
+
+        // A wakes and creates the run (nothing stops it: it is past its check); the item is no longer A's to settle.
+        aWakes.resolve();
+        await aDrained;
+        const [aRun] = (await untilRunsFinished(['k-one'])).get('k-one')!;
+        expect(aRun).toMatchObject({ state: 'succeeded', requestedBy: 'cli:ops' });
+
+        // B goes on: the run A made since the item was first claimed is the item's; B starts none.
+        bGoesOn.resolve();
+        await bDrained;
+        expect(await orgadmin.store.listRuns({ orgName: 'k-one' })).toHaveLength(1);
+        const summary = await untilFinished(batch.id);
+        expect(summary).toMatchObject({ refused: 0, failures: [], runs: { succeeded: 1 } });
+        const item = await database.pool.query<{ run_id: string }>(
+          'SELECT run_id FROM bulk_batch_items WHERE batch_id = $1',
+          [batch.id],
+        );
+        expect(item.rows).toEqual([{ run_id: aRun!.id }]);
+      } finally {
+        aWakes.resolve();
+        bGoesOn.resolve();
+        await a.close();
+        await b.close();
+      }
+    },
+  );
+
+  it(
+    'is refused by the run conflict if it starts the item after the new owner did, and records nothing',
+    { timeout: 90_000 },
+    async () => {
+      const batch = await bulk.record(
+        specsNamed('q-one'),
+        { name: 'conflict.yaml', format: 'yaml' },
+        'cli:ops',
+      );
+      // A begins q-one and stalls just before creating the run; B's runs wait to be executed until told.
+      const aStarting = signal();
+      const aWakes = signal();
+      const aOutcome: unknown[] = [];
+      const a = createBulkApplyService({
+        store: orgadmin.store,
+        organizations: startingThrough(async (_name, next) => {
+          aStarting.resolve();
+          await aWakes.promise;
+          try {
+            return await next();
+          } catch (error) {
+            aOutcome.push(error);
+            throw error;
+          }
+        }),
+      });
+      const heldRuns: string[] = [];
+      const b = createBulkApplyService({
+        store: orgadmin.store,
+        organizations: createOrganizationService(orgadmin, {
+          enqueue: (runId) => {
+            heldRuns.push(runId);
+            return Promise.resolve();
+          },
+        }),
+      });
+      try {
+        const aDrained = a.drain(batch.id);
+        await aStarting.promise;
+        await expireClaims(batch.id);
+        await b.drain(batch.id);
+        expect(heldRuns).toHaveLength(1);
+
+        // A wakes and creates the run: refused, since B's run of q-one is unfinished. A records nothing.
+        aWakes.resolve();
+        await aDrained;
+        // (Its creation finds the organization B created and is retried as an update, which meets B's run.)
+        expect(aOutcome.at(-1)).toMatchObject({ code: 'run.conflict' });
+        const item = (
+          await database.pool.query<{ state: string; run_id: string; error: string | null }>(
+            `SELECT state, run_id, error FROM bulk_batch_items WHERE batch_id = $1`,
+            [batch.id],
+          )
+        ).rows;
+        expect(item).toEqual([{ state: 'started', run_id: heldRuns[0], error: null }]);
+
+        await queue.enqueue(heldRuns[0]!);
+        worker.notify();
+        const summary = await untilFinished(batch.id);
+        expect(summary).toMatchObject({ refused: 0, failures: [], runs: { succeeded: 1 } });
+      } finally {
+        aWakes.resolve();
+        await a.close();
+        await b.close();
+      }
     },
   );
 });

@@ -1,13 +1,19 @@
 /**
  * Application (client) name → client_id, per process: filled by one `GET /clients` listing (ids and names only) and
- * listed again only when a name is unknown or ambiguous there, or when a caller found a cached id wrong (a 404 on a
- * by-id call, or the client there has another name now). A process thus lists the applications about once, however
- * many organizations it provisions, instead of once or twice per organization.
+ * listed again when a name is unknown or ambiguous there, when a caller found a cached id wrong (a 404 on a by-id
+ * call, or the client there has another name now), or when the listing is older than `maxAgeMs`. A process thus
+ * lists the applications about once a minute at most, however many organizations it provisions, instead of once or
+ * twice per organization.
  *
- * Several processes each keep their own directory and stay correct: an existing client's id never changes, so a
- * cached id is either right or shown wrong by the call that uses it, which asks again. When the cached answer is not
- * a single id, a question is answered by a listing started after the one that answered it (a burst of questions
- * shares it); a listing that failed is not reused.
+ * Why the age limit: an id never changes, but a name can move. When application "A" (id X) is renamed "B" and a new
+ * "A" (id Y) is created, X still exists, so a call by id on X succeeds and shows nothing wrong unless it reads the
+ * name (the URL reconciler's read does, and asks again with `wrong`); calls that only send the id (enabling a
+ * connection, an invitation, a password ticket) would use X for "A" for as long as the process lives. The age limit
+ * bounds that to `maxAgeMs`.
+ *
+ * Several processes each keep their own directory. When the cached answer is not a single id, a question is answered
+ * by a listing started after the one that answered it (a burst of questions shares it); a listing that failed is not
+ * reused.
  */
 import { Auth0Failure } from '../../ports/auth0-tenant.js';
 
@@ -16,15 +22,34 @@ export interface ClientEntry {
   name: string;
 }
 
+export interface ClientDirectoryOptions {
+  /** A listing older than this (from its start) is replaced before it answers a question. Default 60 s. */
+  maxAgeMs?: number;
+  /** Milliseconds on a monotonic clock (tests pass their own). */
+  now?: () => number;
+}
+
+export const CLIENT_DIRECTORY_MAX_AGE_MS = 60_000;
+
 export class ClientDirectory {
   private entries: ClientEntry[] = [];
   private byName = new Map<string, string[]>();
   /** Listings started so far, and the index of the one whose entries are held (0: none yet). */
   private started = 0;
   private held = 0;
-  private latest: { index: number; done: Promise<void> } | undefined;
+  /** When the listing whose entries are held started. */
+  private heldAt = Number.NEGATIVE_INFINITY;
+  private latest: { index: number; startedAt: number; done: Promise<void> } | undefined;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
 
-  constructor(private readonly listAll: () => Promise<ClientEntry[]>) {}
+  constructor(
+    private readonly listAll: () => Promise<ClientEntry[]>,
+    options: ClientDirectoryOptions = {},
+  ) {
+    this.maxAgeMs = options.maxAgeMs ?? CLIENT_DIRECTORY_MAX_AGE_MS;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /**
    * The id of the one application named `name`, or undefined when none is. `wrong`: an id the caller just found is
@@ -33,7 +58,9 @@ export class ClientDirectory {
    */
   async idOf(name: string, wrong?: string): Promise<string | undefined> {
     const asked = this.started;
-    if (this.held === 0) await this.listing(1);
+    const oldest = this.now() - this.maxAgeMs;
+    // None yet, or too old to trust a name in it: a listing started within the age limit answers (a burst shares it).
+    if (this.held === 0 || this.heldAt <= oldest) await this.listing(1, oldest);
     let ids = this.byName.get(name) ?? [];
     // Unless the entries come from a listing started after the question (this one's first), ask a newer one.
     if (!(ids.length === 1 && ids[0] !== wrong) && this.held <= asked) {
@@ -67,15 +94,20 @@ export class ClientDirectory {
     return this.entries;
   }
 
-  /** Waits for a listing with at least this index, starting one when none has. */
-  private listing(index: number): Promise<void> {
-    if (this.latest && this.latest.index >= index) return this.latest.done;
+  /**
+   * Waits for a listing with at least this index that started after `startedAfter`, starting one when none has.
+   */
+  private listing(index: number, startedAfter = Number.NEGATIVE_INFINITY): Promise<void> {
+    if (this.latest && this.latest.index >= index && this.latest.startedAt > startedAfter)
+      return this.latest.done;
     const mine = ++this.started;
+    const startedAt = this.now();
     const done = this.listAll().then(
       (entries) => {
         // Listings may finish out of order: only a later one replaces what is held.
         if (mine <= this.held) return;
         this.held = mine;
+        this.heldAt = startedAt;
         this.entries = entries;
         this.byName = new Map();
         for (const entry of entries)
@@ -86,7 +118,7 @@ export class ClientDirectory {
         throw error;
       },
     );
-    this.latest = { index: mine, done };
+    this.latest = { index: mine, startedAt, done };
     return done;
   }
 }

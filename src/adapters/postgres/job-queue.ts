@@ -35,6 +35,8 @@ export const JOB_QUEUE_SCHEMA = 'pgboss';
 const RUN_LOCK_NAMESPACE = 0x6f727275;
 /** First key of the transaction-level lock that serializes enqueueing one run ('orre'). */
 const ENQUEUE_LOCK_NAMESPACE = 0x6f727265;
+/** pg-boss priority of a suspended run's job (others have 0). */
+const RESUMED_PRIORITY = 10;
 
 export interface JobQueueOptions {
   connectionString: string;
@@ -120,22 +122,38 @@ export async function createJobQueue(options: JobQueueOptions): Promise<RunQueue
   let closing: Promise<void> | undefined;
 
   const queue: RunQueue = {
-    async enqueue(runId) {
+    async enqueue(runId, { delayMs, replacingJobId } = {}) {
       return transaction(pool, async (client) => {
         // Serializes enqueues of one run, so "no open job yet" and the send cannot interleave with another's.
         await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [
           ENQUEUE_LOCK_NAMESPACE,
           runId,
         ]);
-        const open = await client.query(
-          `SELECT 1 FROM ${schema}.job WHERE name = $1 AND singleton_key = $2 AND state < 'completed' LIMIT 1`,
-          [RUN_QUEUE_NAME, runId],
+        const open = await client.query<{ id: string; state: string; later: boolean }>(
+          `SELECT id, state, start_after > now() AS later FROM ${schema}.job
+           WHERE name = $1 AND singleton_key = $2 AND state < 'completed' AND ($3::uuid IS NULL OR id <> $3::uuid)
+           LIMIT 1`,
+          [RUN_QUEUE_NAME, runId, replacingJobId ?? null],
         );
-        if (open.rowCount) return false;
+        const job = open.rows[0];
+        if (job) {
+          // A suspended run woken before its scheduled resumption: its job is offered now.
+          if (delayMs === undefined && job.state === 'created' && job.later)
+            await client.query(`UPDATE ${schema}.job SET start_after = now() WHERE name = $1 AND id = $2`, [
+              RUN_QUEUE_NAME,
+              job.id,
+            ]);
+          return false;
+        }
         const data: RunJobData = { runId };
         const id = await boss.send(RUN_QUEUE_NAME, data, {
           ...jobOptions,
           singletonKey: runId,
+          // A suspended run goes before runs not started yet once it is due (pg-boss fetches by priority, then
+          // age): behind a bulk apply's thousands of queued runs it would otherwise wait for all of them.
+          ...(delayMs === undefined
+            ? {}
+            : { startAfter: Math.max(1, Math.ceil(delayMs / 1000)), priority: RESUMED_PRIORITY }),
           db: db(client),
         });
         return id !== null;
@@ -353,6 +371,17 @@ function createRunLocks(connectionString: string, log: (line: string) => void) {
     return connecting;
   };
 
+  /** The queries of all runs go over the one session one at a time (pg 9 will refuse overlapping ones). */
+  let turn: Promise<unknown> = Promise.resolve();
+  const query = <R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> => {
+    const result = turn.then(async () => (await connection()).query<R>(text, values));
+    turn = result.catch(() => undefined);
+    return result;
+  };
+
   return {
     async withRunLock<T>(
       runId: string,
@@ -362,8 +391,7 @@ function createRunLocks(connectionString: string, log: (line: string) => void) {
       if (held.has(runId)) return { locked: false };
       held.add(runId);
       try {
-        const client = await connection();
-        const { rows } = await client.query<{ locked: boolean }>(
+        const { rows } = await query<{ locked: boolean }>(
           'SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked',
           [RUN_LOCK_NAMESPACE, runId],
         );
@@ -371,9 +399,9 @@ function createRunLocks(connectionString: string, log: (line: string) => void) {
         try {
           return { locked: true, value: await fn() };
         } finally {
-          await client
-            .query('SELECT pg_advisory_unlock($1::int, hashtext($2))', [RUN_LOCK_NAMESPACE, runId])
-            .catch((error: unknown) => log(`run locks: unlocking run ${runId}: ${errorMessage(error)}`));
+          await query('SELECT pg_advisory_unlock($1::int, hashtext($2))', [RUN_LOCK_NAMESPACE, runId]).catch(
+            (error: unknown) => log(`run locks: unlocking run ${runId}: ${errorMessage(error)}`),
+          );
         }
       } finally {
         held.delete(runId);

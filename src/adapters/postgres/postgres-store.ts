@@ -24,6 +24,7 @@ import type {
   AppData,
   AuditEvent,
   ClientUrlIntent,
+  ClientUrlIntentState,
   OrgRecord,
   OrgStatus,
   RunKind,
@@ -126,6 +127,7 @@ type RunRow = {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  auth0_calls: number;
 };
 
 type StepRow = {
@@ -170,6 +172,7 @@ type IntentRow = {
   state: 'pending' | 'settled';
   revision: string;
   added: unknown;
+  run_id: string | null;
 };
 
 export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions): Store {
@@ -208,6 +211,7 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
     createdAt: row.created_at,
     startedAt: row.started_at ?? undefined,
     finishedAt: row.finished_at ?? undefined,
+    auth0Calls: row.auth0_calls,
   });
 
   const toTenant = (row: TenantRow): TenantRecord => ({
@@ -645,6 +649,11 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
       }));
     },
 
+    async addRunAuth0Calls(runId, calls) {
+      if (calls > 0)
+        await pool.query('UPDATE runs SET auth0_calls = auth0_calls + $2 WHERE id = $1', [runId, calls]);
+    },
+
     async unfinishedRuns() {
       const { rows } = await pool.query<RunRow>(
         'SELECT * FROM runs WHERE state = ANY($1::text[]) ORDER BY created_at, id',
@@ -661,17 +670,18 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
       ),
 
     recordClientUrlIntent: (intent) =>
-      transaction(pool, async (client) => {
+      transaction(pool, async (client): Promise<ClientUrlIntentState> => {
         const keys = [intent.tenant, intent.clientName, intent.orgName];
         const add = normalizeUrls(intent.add);
         const remove = normalizeUrls(intent.remove);
+        const runId = intent.runId ?? null;
         const inserted = await client.query(
-          `INSERT INTO client_url_intents (tenant, client_name, org_name, add, remove, state, revision)
-           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, 'pending', 1)
+          `INSERT INTO client_url_intents (tenant, client_name, org_name, add, remove, state, revision, run_id)
+           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, 'pending', 1, $6)
            ON CONFLICT (tenant, client_name, org_name) DO NOTHING`,
-          [...keys, JSON.stringify(add), JSON.stringify(remove)],
+          [...keys, JSON.stringify(add), JSON.stringify(remove), runId],
         );
-        if (inserted.rowCount) return;
+        if (inserted.rowCount) return { state: 'pending' };
         const current = (
           await client.query<IntentRow>(
             `SELECT * FROM client_url_intents WHERE tenant = $1 AND client_name = $2 AND org_name = $3
@@ -680,22 +690,68 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
           )
         ).rows[0];
         if (!current) throw new Error('A client URL intent vanished while it was locked');
+        const currentAdd = normalizeUrls(current.add);
+        const currentRemove = normalizeUrls(current.remove);
+        // The same step of the same run again (after a crash, or resumed after waiting): nothing changes, so an
+        // applied intent keeps what it added and a pending one keeps its revision (a reconciliation reading it
+        // meanwhile still settles it).
+        if (
+          runId !== null &&
+          current.run_id === runId &&
+          sameUrls(currentAdd, add) &&
+          sameUrls(currentRemove, remove)
+        )
+          return current.state === 'settled'
+            ? { state: 'settled', added: normalizeUrls(current.added) }
+            : { state: 'pending' };
         const merged =
           current.state === 'pending'
-            ? mergeIntents(
-                { add: normalizeUrls(current.add), remove: normalizeUrls(current.remove) },
-                { add, remove },
-              )
+            ? mergeIntents({ add: currentAdd, remove: currentRemove }, { add, remove })
             : { add, remove };
         // What an earlier reconciliation added belongs to the intent it settled, not to this one.
         await client.query(
           `UPDATE client_url_intents
            SET add = $4::jsonb, remove = $5::jsonb, state = 'pending', revision = revision + 1, added = NULL,
-             updated_at = now()
+             run_id = $6, updated_at = now()
            WHERE tenant = $1 AND client_name = $2 AND org_name = $3`,
-          [...keys, JSON.stringify(merged.add), JSON.stringify(merged.remove)],
+          [...keys, JSON.stringify(merged.add), JSON.stringify(merged.remove), runId],
         );
+        return { state: 'pending' };
       }),
+
+    async clientUrlIntentState(tenant, clientName, orgName, runId) {
+      const { rows } = await pool.query<Pick<IntentRow, 'state' | 'added'>>(
+        `SELECT state, added FROM client_url_intents
+         WHERE tenant = $1 AND client_name = $2 AND org_name = $3 AND run_id = $4`,
+        [tenant, clientName, orgName, runId],
+      );
+      const row = rows[0];
+      if (!row) return { state: 'none' };
+      return row.state === 'settled'
+        ? { state: 'settled', added: normalizeUrls(row.added) }
+        : { state: 'pending' };
+    },
+
+    async clientUrlBatchState(tenant, clientName, exceptRunId) {
+      const { rows } = await pool.query<{ oldest_ms: number | null; more_coming: boolean }>(
+        `SELECT
+           (SELECT extract(epoch FROM now() - min(updated_at))::float8 * 1000 FROM client_url_intents
+            WHERE tenant = $1 AND client_name = $2 AND state = 'pending') AS oldest_ms,
+           EXISTS (
+             SELECT 1 FROM runs r
+             WHERE r.tenant = $1 AND r.id <> $3 AND r.state = 'pending' AND r.kind = 'apply'
+               AND r.desired -> 'applications' @> jsonb_build_array(jsonb_build_object('client', $2::text))
+           ) OR EXISTS (
+             SELECT 1 FROM runs r JOIN run_steps s ON s.run_id = r.id
+             WHERE r.tenant = $1 AND r.id <> $3 AND r.state = 'running' AND s.phase = 'forward'
+               AND s.status = 'pending' AND s.step ->> 'kind' IN ('add-client-urls', 'remove-client-urls')
+               AND s.step ->> 'clientName' = $2
+           ) AS more_coming`,
+        [tenant, clientName, exceptRunId],
+      );
+      const row = rows[0];
+      return { oldestPendingMs: row?.oldest_ms ?? undefined, moreComing: row?.more_coming ?? false };
+    },
 
     async clientUrlsWantedByOthers(tenant, clientName, orgName) {
       const { rows } = await pool.query<{ list: (typeof URL_LIST_NAMES)[number]; url: string }>(
@@ -726,6 +782,7 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
           tenant: row.tenant,
           clientName: row.client_name,
           orgName: row.org_name,
+          runId: row.run_id ?? undefined,
           add: normalizeUrls(row.add),
           remove: normalizeUrls(row.remove),
         };
@@ -733,14 +790,15 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
     },
 
     async settleClientUrlIntents(tenant, clientName, orgNames, added) {
-      if (orgNames.length === 0) return;
+      if (orgNames.length === 0) return [];
       const keys = orgNames.map((orgName) => intentKey(tenant, clientName, orgName));
       // An intent recorded again after it was read (a newer revision) stays pending: it was not applied.
-      await pool.query(
+      const { rows } = await pool.query<{ run_id: string | null }>(
         `UPDATE client_url_intents AS intent SET state = 'settled', added = settled.added, updated_at = now()
          FROM unnest($3::text[], $4::bigint[], $5::jsonb[]) AS settled(org_name, revision, added)
          WHERE intent.tenant = $1 AND intent.client_name = $2 AND intent.org_name = settled.org_name
-           AND intent.state = 'pending' AND (settled.revision IS NULL OR intent.revision = settled.revision)`,
+           AND intent.state = 'pending' AND (settled.revision IS NULL OR intent.revision = settled.revision)
+         RETURNING intent.run_id`,
         [
           tenant,
           clientName,
@@ -750,16 +808,28 @@ export function createPostgresStore(pool: pg.Pool, options: PostgresStoreOptions
         ],
       );
       for (const key of keys) readRevisions.delete(key);
+      return rows.flatMap((row) => (row.run_id === null ? [] : [row.run_id]));
     },
 
-    async clientUrlsAdded(tenant, clientName, orgName) {
-      const { rows } = await pool.query<Pick<IntentRow, 'state' | 'added'>>(
-        `SELECT state, added FROM client_url_intents WHERE tenant = $1 AND client_name = $2 AND org_name = $3`,
-        [tenant, clientName, orgName],
-      );
-      const row = rows[0];
-      return row?.state === 'settled' ? normalizeUrls(row.added) : undefined;
-    },
+    withdrawClientUrlIntent: (tenant, clientName, orgName, runId) =>
+      transaction(pool, async (client) => {
+        const keys = [tenant, clientName, orgName, runId];
+        const withdrawn = await client.query(
+          `DELETE FROM client_url_intents
+           WHERE tenant = $1 AND client_name = $2 AND org_name = $3 AND run_id = $4 AND state = 'pending'`,
+          keys,
+        );
+        if (withdrawn.rowCount) return { state: 'withdrawn' as const };
+        const { rows } = await client.query<Pick<IntentRow, 'added'>>(
+          `SELECT added FROM client_url_intents
+           WHERE tenant = $1 AND client_name = $2 AND org_name = $3 AND run_id = $4 AND state = 'settled'`,
+          keys,
+        );
+        const row = rows[0];
+        return row
+          ? { state: 'settled' as const, added: normalizeUrls(row.added) }
+          : { state: 'none' as const };
+      }),
 
     async registerTenant(tenant, actor) {
       const { rows } = await pool.query<TenantRow>(
@@ -860,6 +930,9 @@ function intentKey(tenant: string, clientName: string, orgName: string): string 
 
 // ---------------------------------------------------------------------------------------------------------------
 // Client URL intents
+
+const sameUrls = (a: UrlLists, b: UrlLists): boolean =>
+  URL_LIST_NAMES.every((name) => JSON.stringify([...a[name]].sort()) === JSON.stringify([...b[name]].sort()));
 
 function normalizeUrls(value: unknown): UrlLists {
   const record = isRecord(value) ? value : {};

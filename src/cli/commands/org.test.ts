@@ -4,6 +4,7 @@ import type { RunRecord } from '../../ports/store.js';
 import { bulkSummary } from './org.js';
 
 const run = (orgName: string, state: RunRecord['state'], error?: string): RunRecord => ({
+  auth0Calls: 7,
   id: `run-${orgName}`,
   orgName,
   tenant: 't.example.com',
@@ -31,7 +32,7 @@ describe('the summary of an apply of many organizations', () => {
       72_345,
     );
     expect(lines).toEqual([
-      '8 organizations in 72.3 s: 1 succeeded, 6 failed, 1 still open (they resume on the next apply or worker)',
+      '8 organizations in 72.3 s: 1 succeeded, 6 failed, 1 still open (they resume on the next apply or worker); 56 Auth0 calls',
       `  failed ×5: ${refused} (c, d, e, … 2 more)`,
       '  failed ×1: connection name taken (409) (b)',
     ]);

@@ -115,6 +115,7 @@ async function runToEnd(
       queue,
       concurrency: LOCAL_CONCURRENCY,
       resumeUnfinished: false,
+      urlBatchMaxWaitMs: orgadmin.config.urlBatchMaxWaitMs,
       engine: {
         ...orgadmin.engine,
         onStep: (run, record, description) => {
@@ -202,13 +203,14 @@ async function runToEnd(
 
 /**
  * The end of an apply of many organizations: how many succeeded, failed (grouped by reason, with a few names each)
- * and stayed open, and how long it took.
+ * and stayed open, how long it took and how many Management API calls the runs made.
  */
 export function bulkSummary(runs: RunRecord[], elapsedMs: number): string[] {
   const count = (state: RunRecord['state']): number => runs.filter((run) => run.state === state).length;
   const open = runs.length - count('succeeded') - count('failed');
+  const calls = runs.reduce((sum, run) => sum + run.auth0Calls, 0);
   const lines = [
-    `${runs.length} organizations in ${(elapsedMs / 1000).toFixed(1)} s: ${count('succeeded')} succeeded, ${count('failed')} failed${open ? `, ${open} still open (they resume on the next apply or worker)` : ''}`,
+    `${runs.length} organizations in ${(elapsedMs / 1000).toFixed(1)} s: ${count('succeeded')} succeeded, ${count('failed')} failed${open ? `, ${open} still open (they resume on the next apply or worker)` : ''}; ${calls} Auth0 calls`,
   ];
   const byReason = new Map<string, string[]>();
   for (const run of runs.filter((candidate) => candidate.state === 'failed')) {

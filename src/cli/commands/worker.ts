@@ -128,12 +128,32 @@ export const workerCommand: Command = {
           concurrency,
           log,
           rescanIntervalMs: 5 * 60_000,
+          urlBatchMaxWaitMs: orgadmin.config.urlBatchMaxWaitMs,
           // A finished run wrote its events: deliver them now rather than at the next poll.
           onAttempt: () => delivery.notify(),
         });
+        // A bulk apply whose starting process stopped is continued by whichever process starts next. Its modules
+        // are loaded only when there is one (a worker otherwise never needs them).
+        let bulk: { close(): Promise<void> } | undefined;
+        if ((await orgadmin.store.unstartedBatches()).length > 0) {
+          const [{ createBulkApplyService }, { createOrganizationService }] = await Promise.all([
+            import('../../services/bulk-apply.js'),
+            import('../../services/organizations.js'),
+          ]);
+          const organizations = createOrganizationService(orgadmin, {
+            enqueue: async (runId) => {
+              await queue.enqueue(runId);
+              worker.notify();
+            },
+          });
+          const service = createBulkApplyService({ store: orgadmin.store, organizations, log });
+          bulk = service;
+          log(`continuing the start of ${(await service.resume()).length} bulk apply batch(es)`);
+        }
         log(`ready (concurrency ${concurrency})`);
         const received = await signal;
         log(`${received}: stopping (waiting up to ${stopTimeout} s for running runs)`);
+        await bulk?.close();
         await worker.stop({ timeoutMs: stopTimeout * 1000 });
       } finally {
         await delivery.stop();

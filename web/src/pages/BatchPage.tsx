@@ -138,6 +138,10 @@ export function BatchPage({ id }: { id: string }) {
             <dd>{formatDuration(data.durationMs)}</dd>
           </div>
           <div>
+            <dt>Auth0 calls used</dt>
+            <dd>{data.work.auth0Calls}</dd>
+          </div>
+          <div>
             <dt>Steps done</dt>
             <dd>
               {data.work.stepsDone} <span className="muted small">({data.work.stepAttempts} attempts)</span>
@@ -145,8 +149,8 @@ export function BatchPage({ id }: { id: string }) {
           </div>
         </dl>
         <p className="hint">
-          Steps and attempts come from the runs&apos; journal; Auth0 calls are not counted per run (a step
-          also reads, and one write to a shared application serves several runs).
+          Steps and attempts come from the runs&apos; journal. Auth0 calls include reads; one write to a
+          shared application that carries several organizations&apos; URLs counts once.
         </p>
       </section>
 
