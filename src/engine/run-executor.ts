@@ -157,7 +157,10 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRe
     () => executeAttempt(deps, runId),
     async (calls) => {
       counted = calls;
-      await deps.store.addRunAuth0Calls(runId, calls);
+      // A count that cannot be stored must not hide how the attempt ended.
+      await deps.store.addRunAuth0Calls(runId, calls).catch((error: unknown) => {
+        deps.log?.(`run ${runId}: recording ${calls} Auth0 call(s): ${String(error)}`);
+      });
     },
   );
   return { ...run, auth0Calls: run.auth0Calls + counted };
@@ -326,7 +329,8 @@ async function runStep(
         if (found.state === 'done') return found.outcome;
         if (found.state === 'foreign') throw new PermanentStepError(found.message);
       }
-      await store.markStepStarted(run.id, record.index);
+      // A URL step taken up again after waiting for a batched write is the same attempt, not a new one.
+      if (!(inDoubt && isClientUrlStep(record.step))) await store.markStepStarted(run.id, record.index);
     } catch (error) {
       await handle(error, attempt);
       continue;
@@ -370,9 +374,10 @@ async function act(
       throw new RunSuspendedError(
         `${describeStep(step)}: waiting to be written together with other organizations' URLs`,
         outcome.retryInMs,
+        // Still waiting unless a write applied the intent or someone asked to cancel the run meanwhile.
         async () =>
           (await deps.store.clientUrlIntentState(run.tenant, step.clientName, run.orgName, run.id)).state ===
-          'pending',
+            'pending' && (await deps.store.getRun(run.id))?.cancelRequestedBy === undefined,
       );
     }
     if (outcome.settledRuns.length > 0 && deps.urlBatching) {

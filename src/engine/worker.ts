@@ -42,10 +42,14 @@ export interface RunQueueWork {
 export interface RunQueue {
   /**
    * Adds a job for the run unless it already has one that is not finished; true when one was added. A job offered
-   * later (`delayMs`) is offered now when the run is enqueued again without a delay. `replacingJobId`: the job
-   * being handled, which ends when its handler returns, does not count as the run's open job.
+   * later (`delayMs`) is offered now when the run is enqueued again without a delay, unless `wake` is false.
+   * `replacingJobId`: the job being handled, which ends when its handler returns, does not count as the run's open
+   * job.
    */
-  enqueue(runId: string, options?: { delayMs?: number; replacingJobId?: string }): Promise<boolean>;
+  enqueue(
+    runId: string,
+    options?: { delayMs?: number; replacingJobId?: string; wake?: boolean },
+  ): Promise<boolean>;
   /**
    * Takes jobs, up to `concurrency` at once, and hands each to `handler`: resolving completes the job, rejecting
    * fails it (it is offered again after the backoff, until the retry limit).
@@ -122,7 +126,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const resume = async (): Promise<void> => {
     const runs = await engine.store.unfinishedRuns();
     let added = 0;
-    for (const run of runs) if (await queue.enqueue(run.id)) added += 1;
+    // A run waiting on a timer (suspended) keeps waiting: waking it only to suspend again would cost an attempt.
+    for (const run of runs) if (await queue.enqueue(run.id, { wake: false })) added += 1;
     if (runs.length > 0) log(`${runs.length} unfinished run(s), ${added} newly enqueued`);
   };
 

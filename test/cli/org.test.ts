@@ -128,13 +128,29 @@ describe('orgadmin org', () => {
   it('applies a directory of organizations with one progress bar', { timeout: 90_000 }, async () => {
     const dir = join(home, 'many');
     mkdirSync(dir, { recursive: true });
-    for (const name of ['m1', 'm2', 'm3']) writeFileSync(join(dir, `${name}.yaml`), `name: ${name}\n`);
-    const applied = await orgadmin('org', 'apply', '-f', dir);
+    // All three on one application, m1 with more steps before its URLs (its own database connection): m2 and m3
+    // wait for m1's URL change to share one write, and the command follows the waiting runs to the end.
+    for (const name of ['m1', 'm2', 'm3'])
+      writeFileSync(
+        join(dir, `${name}.yaml`),
+        `name: ${name}\n${name === 'm1' ? 'isolation: isolated-database\nconnections:\n  - database: {}\n' : ''}applications:\n  - client: Portal\n    callbacks: [https://${name}.example.com/callback]\n`,
+      );
+    // m1's connection takes a while, so m2 and m3 wait for it for several of the command's progress polls.
+    const slow = local.faults.add({ method: 'POST', path: '^/api/v2/connections$', latencyMs: 1500 });
+    const applied = await orgadmin('org', 'apply', '-f', dir).finally(() => local.faults.remove(slow.id));
     expect(applied.code).toBe(0);
+    // Waiting is not giving up: no run was reported as left open.
+    expect(applied.stderr).not.toContain('stays open');
     expect(applied.stdout.trim().split('\n')).toEqual(['m1: succeeded', 'm2: succeeded', 'm3: succeeded']);
     expect(applied.stderr).toContain('[████████████████████] 3/3 organizations finished');
     expect(applied.stderr).toMatch(
       /3 organizations in \d+\.\d s: 3 succeeded, 0 failed; [1-9]\d* Auth0 calls\n/,
+    );
+    const portal = (await managementClient(local).clients.list({ per_page: 100 })).data.find(
+      (client) => client.name === 'Portal',
+    );
+    expect(portal?.callbacks).toEqual(
+      expect.arrayContaining(['m1', 'm2', 'm3'].map((name) => `https://${name}.example.com/callback`)),
     );
     // Recorded as one batch, so the portal's Bulk apply page shows it too.
     const batches = await database.pool.query('SELECT source_name, total, requested_by FROM bulk_batches');

@@ -122,29 +122,30 @@ export async function createJobQueue(options: JobQueueOptions): Promise<RunQueue
   let closing: Promise<void> | undefined;
 
   const queue: RunQueue = {
-    async enqueue(runId, { delayMs, replacingJobId } = {}) {
+    async enqueue(runId, { delayMs, replacingJobId, wake = true } = {}) {
       return transaction(pool, async (client) => {
         // Serializes enqueues of one run, so "no open job yet" and the send cannot interleave with another's.
         await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [
           ENQUEUE_LOCK_NAMESPACE,
           runId,
         ]);
-        const open = await client.query<{ id: string; state: string; later: boolean }>(
-          `SELECT id, state, start_after > now() AS later FROM ${schema}.job
+        // A suspended run woken before its scheduled resumption: its waiting job is offered now. (Looked for by
+        // itself: the run may also have an active job — the attempt that suspended it, not yet completed.)
+        if (delayMs === undefined && wake) {
+          const woken = await client.query(
+            `UPDATE ${schema}.job SET start_after = now()
+             WHERE name = $1 AND singleton_key = $2 AND state = 'created' AND start_after > now()`,
+            [RUN_QUEUE_NAME, runId],
+          );
+          if (woken.rowCount) return false;
+        }
+        const open = await client.query(
+          `SELECT 1 FROM ${schema}.job
            WHERE name = $1 AND singleton_key = $2 AND state < 'completed' AND ($3::uuid IS NULL OR id <> $3::uuid)
            LIMIT 1`,
           [RUN_QUEUE_NAME, runId, replacingJobId ?? null],
         );
-        const job = open.rows[0];
-        if (job) {
-          // A suspended run woken before its scheduled resumption: its job is offered now.
-          if (delayMs === undefined && job.state === 'created' && job.later)
-            await client.query(`UPDATE ${schema}.job SET start_after = now() WHERE name = $1 AND id = $2`, [
-              RUN_QUEUE_NAME,
-              job.id,
-            ]);
-          return false;
-        }
+        if (open.rowCount) return false;
         const data: RunJobData = { runId };
         const id = await boss.send(RUN_QUEUE_NAME, data, {
           ...jobOptions,

@@ -14,6 +14,7 @@ import { redactSecrets, type OrgSpec } from '../../domain/org-spec.js';
 import { describeStep, type Step } from '../../domain/plan.js';
 import { parseSpecs } from '../../domain/spec-document.js';
 import { RUN_BUSY, RunBusyError, startWorker } from '../../engine/worker.js';
+import { RunSuspendedError } from '../../engine/run-executor.js';
 import type { RunRecord } from '../../ports/store.js';
 import { createBulkApplyService } from '../../services/bulk-apply.js';
 import type { GitopsService } from '../../services/gitops.js';
@@ -130,7 +131,13 @@ async function runToEnd(
         },
       },
       onAttempt: (job, outcome) => {
-        if ('error' in outcome && ours.has(job.runId) && !(outcome.error instanceof RunBusyError))
+        // Busy elsewhere, or waiting for a batched URL write: neither ended the run's chances here.
+        if (
+          'error' in outcome &&
+          ours.has(job.runId) &&
+          !(outcome.error instanceof RunBusyError) &&
+          !(outcome.error instanceof RunSuspendedError)
+        )
           leftOpen.set(
             job.runId,
             outcome.error instanceof Error ? outcome.error.message : String(outcome.error),

@@ -8,3 +8,9 @@ ALTER TABLE client_url_intents ADD COLUMN run_id uuid;
 -- Management API calls each run made (counted per attempt, added when the attempt ends): what a bulk apply's summary
 -- reports as calls used. A write to a shared client that carries several runs' URLs counts for the run that made it.
 ALTER TABLE runs ADD COLUMN auth0_calls integer NOT NULL DEFAULT 0 CHECK (auth0_calls >= 0);
+
+-- Intents recorded before belong to their organization's unfinished run, if it has one (it has at most one): so a
+-- run that straddles the upgrade can still withdraw or keep its own intent.
+UPDATE client_url_intents AS intent SET run_id = run.id
+FROM runs AS run
+WHERE run.org_name = intent.org_name AND run.state IN ('pending', 'running', 'compensating');
