@@ -101,7 +101,16 @@ export async function reconcileClientUrls(
     if (batch.moreComing && waited < batching.maxWaitMs)
       return { waiting: true, retryInMs: Math.ceil(batching.maxWaitMs - waited) };
   }
-  const { wrote, settledRuns } = await writeClientUrls(store, tenant, intent.tenant, intent.clientName);
+  const mineApplied = async (): Promise<boolean> =>
+    (await store.clientUrlIntentState(intent.tenant, intent.clientName, intent.orgName, intent.runId))
+      .state === 'settled';
+  const { wrote, settledRuns } = await writeClientUrls(
+    store,
+    tenant,
+    intent.tenant,
+    intent.clientName,
+    mineApplied,
+  );
   const mine = await store.clientUrlIntentState(
     intent.tenant,
     intent.clientName,
@@ -124,8 +133,12 @@ async function writeClientUrls(
   tenant: Auth0Tenant,
   tenantName: string,
   clientName: string,
+  alreadyDone: () => Promise<boolean>,
 ): Promise<{ wrote: boolean; settledRuns: string[] }> {
   return store.withClientLock(tenantName, clientName, async () => {
+    // The holder before us applied our intent: the intents recorded since wait for their own turn (a later write),
+    // rather than every run queued on the lock writing once more — a convoy when writes wait on the rate budget.
+    if (await alreadyDone()) return { wrote: false, settledRuns: [] };
     const recorded = await store.pendingClientUrlIntents(tenantName, clientName);
     if (recorded.length === 0) return { wrote: false, settledRuns: [] };
     const pending = await Promise.all(recorded.map((candidate) => keepUrlsOthersWant(store, candidate)));
