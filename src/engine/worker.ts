@@ -44,11 +44,11 @@ export interface RunQueue {
    * Adds a job for the run unless it already has one that is not finished; true when one was added. A job offered
    * later (`delayMs`) is offered now when the run is enqueued again without a delay, unless `wake` is false.
    * `replacingJobId`: the job being handled, which ends when its handler returns, does not count as the run's open
-   * job.
+   * job. `onlyWake`: only offer a waiting job now; never add one (a run woken after it finished needs none).
    */
   enqueue(
     runId: string,
-    options?: { delayMs?: number; replacingJobId?: string; wake?: boolean },
+    options?: { delayMs?: number; replacingJobId?: string; wake?: boolean; onlyWake?: boolean },
   ): Promise<boolean>;
   /**
    * Takes jobs, up to `concurrency` at once, and hands each to `handler`: resolving completes the job, rejecting
@@ -114,7 +114,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         urlBatching: {
           maxWaitMs: options.urlBatchMaxWaitMs,
           wake: async (runIds) => {
-            for (const runId of runIds) await queue.enqueue(runId);
+            // A run settled by this write that is not waiting (still in its attempt, or finished) needs no job:
+            // one in its attempt sees its intent applied, and a suspending one checks after scheduling itself.
+            for (const runId of runIds) await queue.enqueue(runId, { onlyWake: true });
             if (runIds.length > 0) lookForJobs();
           },
         },

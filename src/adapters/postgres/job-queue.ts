@@ -122,7 +122,7 @@ export async function createJobQueue(options: JobQueueOptions): Promise<RunQueue
   let closing: Promise<void> | undefined;
 
   const queue: RunQueue = {
-    async enqueue(runId, { delayMs, replacingJobId, wake = true } = {}) {
+    async enqueue(runId, { delayMs, replacingJobId, wake = true, onlyWake = false } = {}) {
       return transaction(pool, async (client) => {
         // Serializes enqueues of one run, so "no open job yet" and the send cannot interleave with another's.
         await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [
@@ -139,6 +139,7 @@ export async function createJobQueue(options: JobQueueOptions): Promise<RunQueue
           );
           if (woken.rowCount) return false;
         }
+        if (onlyWake) return false;
         const open = await client.query(
           `SELECT 1 FROM ${schema}.job
            WHERE name = $1 AND singleton_key = $2 AND state < 'completed' AND ($3::uuid IS NULL OR id <> $3::uuid)
