@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 const current = new AsyncLocalStorage<{ calls: number }>();
 
-/** Runs `fn`, counting the calls made within it; `calls` is read once it settled (also when it threw). */
+/** Runs `fn`, counting the calls made within it; `done` gets those not taken yet once it settled (also when it threw). */
 export async function countingAuth0Calls<T>(
   fn: () => Promise<T>,
   done: (calls: number) => Promise<void>,
@@ -18,6 +18,18 @@ export async function countingAuth0Calls<T>(
   } finally {
     await done(counter.calls);
   }
+}
+
+/**
+ * The calls counted so far in this attempt, handed over (the counter restarts at 0): for recording them before the
+ * run is marked finished, so whoever sees it finished also sees its calls.
+ */
+export function takeAuth0Calls(): number {
+  const counter = current.getStore();
+  if (!counter) return 0;
+  const calls = counter.calls;
+  counter.calls = 0;
+  return calls;
 }
 
 /** One Management API call, counted for the run it was made for (outside a run: not counted). */

@@ -36,7 +36,7 @@ import type { RunHooks } from '../ports/app-hooks.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { AppData, RunRecord, StepRecord, Store } from '../ports/store.js';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './backoff.js';
-import { countingAuth0Calls } from './run-calls.js';
+import { countingAuth0Calls, takeAuth0Calls } from './run-calls.js';
 import {
   EMPTY_URLS,
   reconcileClientUrls,
@@ -151,19 +151,29 @@ export function observeRequest(
 }
 
 export async function executeRun(deps: EngineDeps, runId: string): Promise<RunRecord> {
-  // The attempt's Management API calls are added to the run however it ends (a killed process's are lost).
+  // The attempt's Management API calls are added to the run however it ends (a killed process's are lost); a run
+  // that finishes adds them just before (recordCalls).
   let counted = 0;
   const run = await countingAuth0Calls(
     () => executeAttempt(deps, runId),
     async (calls) => {
       counted = calls;
-      // A count that cannot be stored must not hide how the attempt ended.
-      await deps.store.addRunAuth0Calls(runId, calls).catch((error: unknown) => {
-        deps.log?.(`run ${runId}: recording ${calls} Auth0 call(s): ${String(error)}`);
-      });
+      await addCalls(deps, runId, calls);
     },
   );
   return { ...run, auth0Calls: run.auth0Calls + counted };
+}
+
+/** Records the calls counted so far in this attempt. */
+async function recordCalls(deps: EngineDeps, runId: string): Promise<void> {
+  await addCalls(deps, runId, takeAuth0Calls());
+}
+
+async function addCalls(deps: EngineDeps, runId: string, calls: number): Promise<void> {
+  // A count that cannot be stored must not hide how the attempt ended.
+  await deps.store.addRunAuth0Calls(runId, calls).catch((error: unknown) => {
+    deps.log?.(`run ${runId}: recording ${calls} Auth0 call(s): ${String(error)}`);
+  });
 }
 
 async function executeAttempt(deps: EngineDeps, runId: string): Promise<RunRecord> {
@@ -255,6 +265,7 @@ async function executeAttempt(deps: EngineDeps, runId: string): Promise<RunRecor
     }
     run = await mustGetRun(store, runId);
     if (run.state === 'running') {
+      await recordCalls(deps, run.id);
       await store.finishRun(run.id, 'succeeded', ids);
       deps.metrics?.runFinished(run.kind, 'succeeded');
       return mustGetRun(store, runId);
@@ -275,6 +286,7 @@ async function executeAttempt(deps: EngineDeps, runId: string): Promise<RunRecor
       log(`run ${run.id}: compensation ${describeStep(record.step)} failed: ${error.message}`);
     }
   }
+  await recordCalls(deps, run.id);
   await store.finishRun(run.id, 'failed', ids, run.error);
   deps.metrics?.runFinished(run.kind, 'failed');
   return mustGetRun(store, runId);
