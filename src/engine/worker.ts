@@ -5,6 +5,8 @@
  *   when another executor holds the lock, the job fails and comes back later.
  * - A finished run (succeeded or failed) completes the job. `RetryLaterError` — and any other error, since a run
  *   can always be resumed — fails the job, and the queue offers it again after its backoff: forward recovery.
+ * - A run that suspends (`RunSuspendedError`: its URL change waits for a batched write) completes its job and gets a
+ *   new one offered later; the write that applies its change offers that job at once (`wake`).
  * - A worker that dies mid-run leaves its job active; when the job's lease runs out the queue offers it again, and
  *   the next executor reconciles the step that was in doubt.
  * - At start (and every `rescanIntervalMs`, if set) every unfinished run of the store is enqueued: a run whose
