@@ -54,8 +54,6 @@ const same = (a: UrlLists, b: UrlLists): boolean =>
   LISTS.every((list) => JSON.stringify(a[list]) === JSON.stringify(b[list]));
 
 export interface ClientUrlResult {
-  /** Whether this call wrote (false when another run's reconciliation had already applied this intent). */
-  wrote: boolean;
   /** The intent's additions that were missing and were put on the client (by this call or the one that applied it). */
   added: UrlLists;
   /** Other runs whose intents this call's reconciliation applied (they may be waiting for it). */
@@ -94,7 +92,7 @@ export async function reconcileClientUrls(
   batching?: ClientUrlBatching,
 ): Promise<ClientUrlResult | ClientUrlWait> {
   const recorded = await store.recordClientUrlIntent(intent);
-  if (recorded.state === 'settled') return { wrote: false, added: recorded.added, settledRuns: [] };
+  if (recorded.state === 'settled') return { added: recorded.added, settledRuns: [] };
   if (batching) {
     const batch = await store.clientUrlBatchState(intent.tenant, intent.clientName, intent.runId);
     const waited = batch.oldestPendingMs ?? 0;
@@ -104,13 +102,7 @@ export async function reconcileClientUrls(
   const mineApplied = async (): Promise<boolean> =>
     (await store.clientUrlIntentState(intent.tenant, intent.clientName, intent.orgName, intent.runId))
       .state === 'settled';
-  const { wrote, settledRuns } = await writeClientUrls(
-    store,
-    tenant,
-    intent.tenant,
-    intent.clientName,
-    mineApplied,
-  );
+  const settledRuns = await writeClientUrls(store, tenant, intent.tenant, intent.clientName, mineApplied);
   const mine = await store.clientUrlIntentState(
     intent.tenant,
     intent.clientName,
@@ -118,7 +110,7 @@ export async function reconcileClientUrls(
     intent.runId,
   );
   if (mine.state === 'settled') {
-    return { wrote, added: mine.added, settledRuns: settledRuns.filter((runId) => runId !== intent.runId) };
+    return { added: mine.added, settledRuns: settledRuns.filter((runId) => runId !== intent.runId) };
   }
   // Still pending after a reconciliation: only an intent that adds to an application that does not exist stays.
   throw noApplication(intent.clientName);
@@ -126,7 +118,8 @@ export async function reconcileClientUrls(
 
 /**
  * Under the client's lock: applies every pending intent on it at once (one GET, one PATCH, one verifying GET) and
- * settles them, with what each added. Intents that add to an application that does not exist stay pending.
+ * settles them, with what each added; returns the runs whose intents it settled. Intents that add to an
+ * application that does not exist stay pending.
  */
 async function writeClientUrls(
   store: Store,
@@ -134,17 +127,16 @@ async function writeClientUrls(
   tenantName: string,
   clientName: string,
   alreadyDone: () => Promise<boolean>,
-): Promise<{ wrote: boolean; settledRuns: string[] }> {
+): Promise<string[]> {
   return store.withClientLock(tenantName, clientName, async () => {
     // The holder before us applied our intent: the intents recorded since wait for their own turn (a later write),
     // rather than every run queued on the lock writing once more — a convoy when writes wait on the rate budget.
-    if (await alreadyDone()) return { wrote: false, settledRuns: [] };
+    if (await alreadyDone()) return [];
     const recorded = await store.pendingClientUrlIntents(tenantName, clientName);
-    if (recorded.length === 0) return { wrote: false, settledRuns: [] };
+    if (recorded.length === 0) return [];
     const pending = await Promise.all(recorded.map((candidate) => keepUrlsOthersWant(store, candidate)));
     const added = new Map(pending.map((candidate) => [candidate.orgName, { ...EMPTY_URLS }]));
     let applied = pending;
-    let wrote = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const found = await tenant.readClientUrls(clientName);
       if (!found) {
@@ -161,7 +153,6 @@ async function writeClientUrls(
       const next = mergeUrls(current, pending);
       if (!same(next, current)) {
         await tenant.writeClientUrls(clientId, next);
-        wrote = true;
         for (const candidate of pending) {
           const mine = added.get(candidate.orgName)!;
           for (const list of LISTS) {
@@ -171,13 +162,12 @@ async function writeClientUrls(
         }
       }
     }
-    const settledRuns = await store.settleClientUrlIntents(
+    return store.settleClientUrlIntents(
       tenantName,
       clientName,
       applied.map((candidate) => candidate.orgName),
       Object.fromEntries(applied.map((candidate) => [candidate.orgName, added.get(candidate.orgName)!])),
     );
-    return { wrote, settledRuns };
   });
 }
 
