@@ -75,6 +75,7 @@ import { managementApi } from './gitops/tenant-api.js';
 import { runningChildren } from './provision/child.js';
 import { freshTenant, type BenchTenant } from './provision/tenant.js';
 import { optionChecks } from './options.js';
+import { cleanUpOnce } from './cleanup.js';
 
 const { values } = parseArgs({
   options: {
@@ -120,22 +121,14 @@ let postgres: Awaited<ReturnType<typeof startOrJoinEmbeddedPostgres>> | undefine
 let tenant: BenchTenant | undefined;
 const databaseName = `bench_gitops_${randomBytes(3).toString('hex')}`;
 
-let cleaning: Promise<void> | undefined;
-const cleanup = (): Promise<void> =>
-  (cleaning ??= (async () => {
-    for (const child of runningChildren) child.kill('SIGKILL');
-    await tenant?.close().catch(() => undefined);
-    // The cluster is the benchmark's own and is deleted whole: its database needs no DROP.
-    await postgres?.release().catch(() => undefined);
-    await deleteEmbeddedPostgresIfUnused({ home: pgHome }).catch(() => undefined);
-    rmSync(workDir, { recursive: true, force: true });
-  })());
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`bench:gitops: ${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const cleanup = cleanUpOnce('bench:gitops', log, async () => {
+  for (const child of runningChildren) child.kill('SIGKILL');
+  await tenant?.close().catch(() => undefined);
+  // The cluster is the benchmark's own and is deleted whole: its database needs no DROP.
+  await postgres?.release().catch(() => undefined);
+  await deleteEmbeddedPostgresIfUnused({ home: pgHome }).catch(() => undefined);
+  rmSync(workDir, { recursive: true, force: true });
+});
 
 interface ContenderRow {
   name: string;

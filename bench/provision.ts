@@ -56,6 +56,7 @@ import { LEASE_SECONDS, runOrgadmin, WORKER_NODE_FLAGS } from './provision/orgad
 import { MAX_CALLBACKS_PER_APP, organizations } from './provision/tenant.js';
 import type { BenchContext, ContenderResult } from './provision/types.js';
 import { optionChecks } from './options.js';
+import { cleanUpOnce } from './cleanup.js';
 
 const CONTENDERS = ['orgadmin', 'deploy-cli', 'naive'] as const;
 type ContenderName = (typeof CONTENDERS)[number];
@@ -110,20 +111,12 @@ const workDir = mkdtempSync(join(tmpdir(), 'orgadmin-bench-provision-'));
 const pgHome = join(workDir, 'postgres-home');
 let postgres: Awaited<ReturnType<typeof startOrJoinEmbeddedPostgres>> | undefined;
 
-let cleaning: Promise<void> | undefined;
-const cleanup = (): Promise<void> =>
-  (cleaning ??= (async () => {
-    for (const child of runningChildren) child.kill('SIGKILL');
-    await postgres?.release().catch(() => undefined);
-    await deleteEmbeddedPostgresIfUnused({ home: pgHome }).catch(() => undefined);
-    rmSync(workDir, { recursive: true, force: true });
-  })());
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`bench:provision: ${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const cleanup = cleanUpOnce('bench:provision', log, async () => {
+  for (const child of runningChildren) child.kill('SIGKILL');
+  await postgres?.release().catch(() => undefined);
+  await deleteEmbeddedPostgresIfUnused({ home: pgHome }).catch(() => undefined);
+  rmSync(workDir, { recursive: true, force: true });
+});
 
 const results: ContenderResult[] = [];
 /** Contenders that could not be measured at all (the benchmark itself failed for them). */
